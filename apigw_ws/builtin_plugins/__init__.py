@@ -1,0 +1,1 @@
+"""Plugins that ship inside ``apigw_ws``; each module is one plugin of hook implementations."""

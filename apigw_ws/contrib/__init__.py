@@ -1,0 +1,1 @@
+"""Adapters to frameworks; the core never imports them."""

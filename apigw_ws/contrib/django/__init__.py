@@ -1,0 +1,1 @@
+"""The Django app: add ``"apigw_ws.contrib.django"`` to ``INSTALLED_APPS``."""

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ApigwWsConfig(AppConfig):
+    name = "apigw_ws.contrib.django"
+    label = "apigw_ws"
+    verbose_name = "API Gateway WebSockets"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Loading plugins imports modules and nothing else: no database access here.
+        from . import checks, gateways, runtime  # noqa: F401 - registers checks and signals
+
+        runtime.get_plugins()

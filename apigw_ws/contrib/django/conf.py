@@ -1,0 +1,183 @@
+"""``APIGW_WS`` settings: defaults, validation and reload on ``setting_changed``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from django.conf import settings
+from django.core.signals import setting_changed
+
+from apigw_ws.plugins import DEFAULT_PLUGINS
+from apigw_ws.validation import parse_allowed_origin
+
+SETTING_NAME = "APIGW_WS"
+
+DEFAULTS: dict[str, Any] = {
+    "PLUGINS": list(DEFAULT_PLUGINS),
+    "BLOCKED_PLUGINS": [],
+    "LOAD_ENTRY_POINTS": True,
+    "HANDLER_KEY": "handler",
+    "MAX_MESSAGE_BYTES": 131072,
+    "REGION": None,
+    "ENDPOINT_URL": None,
+    "AWS_PROFILE": None,
+    "SEND_CONCURRENCY": 32,
+    "GATEWAY_SECRET": None,
+    "ALLOWED_ORIGINS": None,
+    "GATEWAY_CACHE_SECONDS": 60,
+    "TOKENS": {"EXPIRY_SECONDS": 60, "MAX_PER_MINUTE": 20},
+    "RATE_LIMIT": {"STORE": "database", "MAX_ATTEMPTS": 20, "WINDOW_SECONDS": 60},
+}
+
+MIN_SECRET_LENGTH = 32
+AWS_MAX_MESSAGE_BYTES = 131072
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with the settings, turned into a system-check message."""
+
+    id: str
+    msg: str
+    hint: str = ""
+    warning: bool = False
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
+
+
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_secret(value: Any) -> list[Problem]:
+    secrets = [value] if isinstance(value, str) else value
+    if value is None:
+        return []
+    if not _is_str_list(secrets) or not secrets:
+        return [Problem("E003", "GATEWAY_SECRET must be a string or a non-empty list of strings")]
+    short = [i for i, s in enumerate(secrets) if len(s) < MIN_SECRET_LENGTH]
+    if short:
+        return [
+            Problem(
+                "E004",
+                f"GATEWAY_SECRET entries must be at least {MIN_SECRET_LENGTH} characters",
+                hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            )
+        ]
+    return []
+
+
+def _check_origins(value: Any) -> list[Problem]:
+    if value is None:
+        return []
+    if not _is_str_list(value):
+        return [Problem("E005", "ALLOWED_ORIGINS must be a list of origins such as 'https://example.com'")]
+    bad = [v for v in value if v != "*" and parse_allowed_origin(v) is None]
+    if bad:
+        return [
+            Problem(
+                "E005",
+                f"ALLOWED_ORIGINS has entries that are not origins: {bad}",
+                hint="Use 'scheme://host[:port]', 'https://*.example.com' for subdomains, or '*'.",
+            )
+        ]
+    if "*" in value:
+        return [Problem("W003", "ALLOWED_ORIGINS contains '*': any web page may connect", warning=True)]
+    return []
+
+
+_TYPES: dict[str, tuple[Any, str]] = {
+    "PLUGINS": (_is_str_list, "a list of dotted module paths"),
+    "BLOCKED_PLUGINS": (_is_str_list, "a list of plugin names"),
+    "LOAD_ENTRY_POINTS": (lambda v: isinstance(v, bool), "True or False"),
+    "HANDLER_KEY": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+    "MAX_MESSAGE_BYTES": (_is_positive_int, "a positive integer"),
+    "REGION": (lambda v: v is None or isinstance(v, str), "a region name or None"),
+    "ENDPOINT_URL": (lambda v: v is None or isinstance(v, str), "a URL or None"),
+    "AWS_PROFILE": (lambda v: v is None or isinstance(v, str), "a profile name or None"),
+    "SEND_CONCURRENCY": (_is_positive_int, "a positive integer"),
+    "GATEWAY_CACHE_SECONDS": (lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
+    "TOKENS": (lambda v: isinstance(v, Mapping), "a dict"),
+    "RATE_LIMIT": (lambda v: isinstance(v, Mapping), "a dict"),
+}
+
+
+def validate(user: Any) -> list[Problem]:
+    """Return every problem with the ``APIGW_WS`` setting ``user``."""
+    if not isinstance(user, Mapping):
+        return [Problem("E001", f"{SETTING_NAME} must be a dict, not {type(user).__name__}")]
+    problems = [
+        Problem(
+            "W002",
+            f"{SETTING_NAME} has an unknown key {key!r}",
+            hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+            warning=True,
+        )
+        for key in user
+        if key not in DEFAULTS
+    ]
+    for key, (ok, wanted) in _TYPES.items():
+        if key in user and not ok(user[key]):
+            problems.append(Problem("E002", f"{SETTING_NAME}[{key!r}] must be {wanted}, got {user[key]!r}"))
+    if _is_positive_int(user.get("MAX_MESSAGE_BYTES")) and user["MAX_MESSAGE_BYTES"] > AWS_MAX_MESSAGE_BYTES:
+        problems.append(
+            Problem(
+                "W004",
+                f"MAX_MESSAGE_BYTES is above API Gateway's limit of {AWS_MAX_MESSAGE_BYTES} bytes",
+                warning=True,
+            )
+        )
+    problems += _check_secret(user.get("GATEWAY_SECRET"))
+    problems += _check_origins(user.get("ALLOWED_ORIGINS"))
+    return problems
+
+
+class WsSettings:
+    """Attribute access to ``APIGW_WS`` with defaults; dict values merge over the defaults."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> Any:
+        return getattr(settings, SETTING_NAME, {})
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"unknown {SETTING_NAME} setting {name!r}")
+        if name not in self._cache:
+            user = self.user_settings if isinstance(self.user_settings, Mapping) else {}
+            value = user.get(name, DEFAULTS[name])
+            if isinstance(DEFAULTS[name], dict) and isinstance(value, Mapping):
+                value = {**DEFAULTS[name], **value}
+            self._cache[name] = value
+        return self._cache[name]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Return the accepted gateway secrets, newest first; empty if none is set."""
+        value = self.GATEWAY_SECRET
+        if not value:
+            return ()
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+ws_settings = WsSettings()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME:
+        from . import runtime  # noqa: PLC0415 - runtime imports this module
+
+        ws_settings.reload()
+        runtime.reset()
+
+
+setting_changed.connect(_on_setting_changed)

@@ -1,0 +1,210 @@
+"""The dispatch view: every request API Gateway makes lands here.
+
+It adapts a Django request into an ``Event``, runs the core pipeline, and turns results
+and refusals into responses. Refusals get a generic JSON body; the detail is logged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from apigw_ws import pipeline
+from apigw_ws.context import ConnectContext, MessageContext, Reply
+from apigw_ws.errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    RateLimited,
+    RequestRefused,
+    UnknownConnection,
+)
+from apigw_ws.events import CONNECT, DISCONNECT, Event, route_key_for
+from apigw_ws.plugins import Plugins
+from apigw_ws.validation import check_channel_name, origin_allowed, parse_json_object
+
+from .conf import ws_settings
+from .gateways import get_gateway
+from .models import ApiGateway, WebSocketSession
+from .runtime import get_plugins
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "x-apigw-ws-secret"
+
+
+def _source_ip(request: HttpRequest) -> str:
+    # The mapped context.identity.sourceIp; never the client-chosen X-Forwarded-For.
+    for candidate in (request.headers.get("X-Apigw-Ws-Source-Ip", ""), request.META.get("REMOTE_ADDR", "")):
+        try:
+            return str(ipaddress.ip_address(candidate.strip()))
+        except ValueError:
+            continue
+    return ""
+
+
+def event_from_request(request: HttpRequest, route: str) -> Event:
+    """Build the immutable ``Event`` of a request, refusing an oversized body unread."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadRequest("malformed Content-Length") from None
+    if length > ws_settings.MAX_MESSAGE_BYTES:
+        raise PayloadTooLarge(f"Content-Length {length} exceeds {ws_settings.MAX_MESSAGE_BYTES}")
+    return Event(
+        route=route,
+        connection_id=request.headers.get("Connectionid", ""),
+        api_id=request.headers.get("X-Amzn-Apigateway-Api-Id", ""),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        query=request.GET.dict(),
+        body=request.body,
+        source_ip=_source_ip(request),
+    )
+
+
+def _json(data: Any, status: int = 200) -> HttpResponse:
+    return JsonResponse(data, status=status, encoder=DjangoJSONEncoder, safe=False)
+
+
+def _refusal(exc: RequestRefused, request: HttpRequest, route: str) -> HttpResponse:
+    logger.warning(
+        "apigw_ws refused %s %s: %s (api id %r, connection %r)",
+        route[:64],
+        exc.status,
+        exc.detail,
+        request.headers.get("X-Amzn-Apigateway-Api-Id", "")[:64],
+        request.headers.get("Connectionid", "")[:140],
+    )
+    response = _json({"error": exc.public}, status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@csrf_exempt
+def dispatch(request: HttpRequest, route: str) -> HttpResponse:
+    """Serve ``ws/<route>``: verify the request, then connect, disconnect or dispatch."""
+    if request.method != "POST":
+        response = _json({"error": "Method not allowed"}, status=405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        event = event_from_request(request, route)
+        pipeline.verify_event(event, secrets=ws_settings.secrets)
+        gateway = get_gateway(event.api_id)
+        if gateway is None:
+            raise Forbidden(f"api id {event.api_id!r} is not a registered, enabled gateway")
+        plugins = get_plugins()
+        if route == CONNECT:
+            return _connect(plugins, event, gateway, request)
+        if route == DISCONNECT:
+            return _disconnect(plugins, event, gateway)
+        return _message(plugins, event, gateway, request)
+    except RequestRefused as exc:
+        return _refusal(exc, request, route)
+
+
+def _user_for_connect(plugins: Plugins, request: HttpRequest, event: Event, channel: str, gateway: ApiGateway) -> Any:
+    if plugins.token_backend is not None:
+        context = ConnectContext(event=event, channel=channel, gateway=gateway, request=request)
+        user = plugins.token_backend.authenticate(context)
+        if user is not None:
+            return user
+    return getattr(request, "user", None) or AnonymousUser()
+
+
+def _connect(plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest) -> HttpResponse:
+    channel = event.query.get("channel") or gateway.default_channel_name
+    if channel:
+        check_channel_name(channel)
+    store = plugins.rate_limit_store
+    if store is not None and event.source_ip:
+        limits = ws_settings.RATE_LIMIT
+        wait = store.hit(
+            f"connect:ip:{event.source_ip}",
+            limit=limits["MAX_ATTEMPTS"],
+            window=limits["WINDOW_SECONDS"],
+        )
+        if wait:
+            raise RateLimited(f"connect rate limit for {event.source_ip}", retry_after=wait)
+    origin = event.header("origin")
+    if origin and not origin_allowed(origin, host=event.header("host"), allowed=ws_settings.ALLOWED_ORIGINS):
+        raise Forbidden(f"origin {origin[:200]!r} is not allowed", public="Origin not allowed")
+    user = _user_for_connect(plugins, request, event, channel, gateway)
+    context = ConnectContext(event=event, channel=channel, user=user, gateway=gateway, request=request)
+    pipeline.authorize_connect(plugins, context)
+    try:
+        session = WebSocketSession.objects.create(
+            connection_id=event.connection_id,
+            api_gateway=gateway,
+            channel_name=channel,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            source_ip=event.source_ip or None,
+            user_agent=event.header("user-agent")[:255],
+        )
+    except IntegrityError:
+        raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
+    _notify(plugins.hook.apigw_ws_on_connect, session)
+    return _json({})
+
+
+def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResponse:
+    sessions = WebSocketSession.objects.filter(
+        connection_id=event.connection_id, api_gateway=gateway, connected=True
+    )
+    session = sessions.first() if plugins.hook.apigw_ws_on_disconnect.get_hookimpls() else None
+    if not sessions.update(connected=False, disconnected_at=timezone.now()):
+        raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
+    if session is not None:
+        session.connected = False
+        _notify(plugins.hook.apigw_ws_on_disconnect, session)
+    return _json({})
+
+
+def _message(plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest) -> HttpResponse:
+    route_key = route_key_for(event.route)
+    pipeline.check_route(plugins.registry, route_key)
+    body = parse_json_object(event.body, max_bytes=ws_settings.MAX_MESSAGE_BYTES)
+    handler = pipeline.select_handler(plugins.registry, route_key, body, ws_settings.HANDLER_KEY)
+    session = WebSocketSession.objects.for_message(event.connection_id, gateway)
+    if session is None:
+        raise UnknownConnection(f"no connected session {event.connection_id!r} on this gateway")
+    session.api_gateway = gateway  # already loaded: spare the lazy query on reply()
+    context = MessageContext(
+        event=event,
+        body=body,
+        session=session,
+        user=session.user or AnonymousUser(),
+        gateway=gateway,
+        request=request,
+        sender=session.send_message,
+    )
+    try:
+        result = pipeline.run_handler(plugins, context, handler)
+    except RequestRefused:
+        raise
+    except Exception:
+        # A handler bug: logged once here, generic 500, and no admin mail from a path
+        # that any client can trigger.
+        logger.exception("apigw_ws handler %r on route %r raised", handler.name, handler.route)
+        response = _json({"error": "Internal error"}, status=500)
+        response._has_been_logged = True  # Django's log_response would log it again
+        return response
+    if isinstance(result, Reply):
+        return _json(result.data, status=result.status) if result.data is not None else HttpResponse(status=result.status)
+    return HttpResponse(status=200) if result is None else _json(result)
+
+
+def _notify(hook: Any, session: WebSocketSession) -> None:
+    try:
+        hook(session=session)
+    except Exception:
+        logger.exception("apigw_ws %s hook raised", hook.name)

@@ -1,0 +1,79 @@
+"""The exception hierarchy.
+
+Two families: configuration problems (raised at start-up, shown by system checks) and
+request problems (turned into a generic 4xx body; the detail only goes to the log).
+"""
+
+from __future__ import annotations
+
+
+class ApigwWsError(Exception):
+    """Base class of every exception this package raises on purpose."""
+
+
+class ConfigurationError(ApigwWsError):
+    """A setting, plugin or handler registration is wrong."""
+
+
+class PluginError(ConfigurationError):
+    """A plugin failed to load or registered something invalid."""
+
+    def __init__(self, plugin: str, message: str) -> None:
+        super().__init__(f"plugin {plugin!r}: {message}")
+        self.plugin = plugin
+        self.message = message
+
+
+class RequestRefused(ApigwWsError):
+    """A request is refused; ``public`` goes to the client, ``detail`` to the log only."""
+
+    status = 400
+    public = "Bad request"
+
+    def __init__(self, detail: str = "", *, public: str | None = None) -> None:
+        super().__init__(detail or self.public)
+        self.detail = detail or self.public
+        if public is not None:
+            self.public = public
+
+
+class BadRequest(RequestRefused):
+    """The request is malformed: headers, connection id, body or handler name."""
+
+
+class Forbidden(RequestRefused):
+    """The request is not from a registered gateway, or the user may not do this."""
+
+    status = 403
+    public = "Forbidden"
+
+
+class UnknownConnection(RequestRefused):
+    """The connection id names no connected session of this gateway."""
+
+    public = "Unknown connection"
+
+
+class PayloadTooLarge(RequestRefused):
+    """The inbound body exceeds ``MAX_MESSAGE_BYTES``."""
+
+    status = 413
+    public = "Payload too large"
+
+
+class RateLimited(RequestRefused):
+    """Too many attempts; ``retry_after`` is in seconds."""
+
+    status = 429
+    public = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class NotFound(RequestRefused):
+    """The URL names a route that no handler is registered on."""
+
+    status = 404
+    public = "Not found"

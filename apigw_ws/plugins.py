@@ -1,0 +1,171 @@
+"""The plugin manager: which plugins load, in which order, and what they registered."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pluggy
+
+from .errors import ConfigurationError, PluginError
+from .handlers import HandlerRegistry
+from .hooks import PROJECT_NAME, specs
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "apigw_ws"
+
+#: Built-in plugins switched on when ``APIGW_WS["PLUGINS"]`` is not set.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "apigw_ws.builtin_plugins.permissions",
+    "apigw_ws.builtin_plugins.validators",
+)
+
+
+@attrs.frozen
+class PluginInfo:
+    """One plugin that was asked for: where it came from and what it implements."""
+
+    name: str
+    source: str  # "settings", "entry point" or "object"
+    distribution: str = ""
+    version: str = ""
+    hooks: tuple[str, ...] = ()
+    blocked: bool = False
+
+
+@attrs.frozen
+class Plugins:
+    """The result of loading: the manager, the handler registry and what went wrong."""
+
+    manager: pluggy.PluginManager
+    registry: HandlerRegistry
+    infos: tuple[PluginInfo, ...]
+    problems: tuple[PluginError, ...]
+    token_backend: Any = None
+    rate_limit_store: Any = None
+
+    @property
+    def hook(self) -> Any:
+        return self.manager.hook
+
+
+def new_manager() -> pluggy.PluginManager:
+    """Return a plugin manager that knows the ``apigw_ws`` hook specs and nothing else."""
+    manager = pluggy.PluginManager(PROJECT_NAME)
+    manager.add_hookspecs(specs)
+    return manager
+
+
+def _distribution_of(module: ModuleType | Any) -> tuple[str, str]:
+    top = getattr(module, "__name__", type(module).__module__).split(".")[0]
+    for dist in metadata.packages_distributions().get(top, []):
+        try:
+            return dist, metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "", ""
+
+
+class _Loader:
+    def __init__(self, blocked: Iterable[str]) -> None:
+        self.manager = new_manager()
+        self.blocked = frozenset(blocked)
+        self.infos: list[PluginInfo] = []
+        self.problems: list[PluginError] = []
+
+    def add(self, name: str, source: str, load: Any, dist: tuple[str, str] = ("", "")) -> None:
+        if name in self.blocked:
+            self.manager.set_blocked(name)
+            self.infos.append(PluginInfo(name, source, *dist, blocked=True))
+            return
+        if self.manager.has_plugin(name):
+            self._fail(name, "is listed twice")
+            return
+        try:
+            plugin = load()
+            self.manager.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            self._fail(name, f"has an invalid hook implementation: {exc}")
+            return
+        except Exception as exc:  # any import-time error must name the plugin
+            self._fail(name, f"failed to load: {type(exc).__name__}: {exc}")
+            return
+        if dist == ("", ""):
+            dist = _distribution_of(plugin)
+        hooks = tuple(sorted(c.name for c in self.manager.get_hookcallers(plugin) or ()))
+        self.infos.append(PluginInfo(name, source, *dist, hooks=hooks))
+
+    def _fail(self, name: str, message: str) -> None:
+        error = PluginError(name, message)
+        logger.error("apigw_ws %s", error)
+        self.problems.append(error)
+
+    def check_pending(self) -> None:
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.manager.get_name(exc.plugin) or repr(exc.plugin)
+            self._fail(name, f"implements an unknown hook: {exc}")
+            self.manager.unregister(exc.plugin)
+            self.check_pending()
+
+    def register_handlers(self, registry: HandlerRegistry) -> None:
+        for impl in self.manager.hook.apigw_ws_register_handlers.get_hookimpls():
+            name = impl.plugin_name
+
+            def register(func: Any, /, _plugin: str = name, **options: Any) -> Any:
+                return registry.register(func, plugin=_plugin, **options)
+
+            try:
+                impl.function(register=register)
+            except ConfigurationError as exc:
+                self._fail(name, f"registered an invalid handler: {exc}")
+            except Exception as exc:
+                self._fail(name, f"raised in apigw_ws_register_handlers: {exc!r}")
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def load_plugins(
+    modules: Sequence[str] = DEFAULT_PLUGINS,
+    *,
+    blocked: Iterable[str] = (),
+    load_entry_points: bool = True,
+    objects: Iterable[tuple[str, Any]] = (),
+) -> Plugins:
+    """Load plugins and collect their handlers; return everything, problems included.
+
+    Order: ``modules`` (built-ins and settings), then entry points of group ``apigw_ws``,
+    then ``objects`` (``(name, plugin)`` pairs, for tests). A plugin whose name is in
+    ``blocked`` is never imported. Problems are returned, not raised, so that Django's
+    system checks can report every one of them at once.
+    """
+    loader = _Loader(blocked)
+    for dotted in modules:
+        loader.add(dotted, "settings", lambda d=dotted: importlib.import_module(d))
+    if load_entry_points:
+        for ep in _entry_points():
+            dist = (ep.dist.name, ep.dist.version) if ep.dist else ("", "")
+            loader.add(ep.name, "entry point", ep.load, dist)
+    for name, obj in objects:
+        loader.add(name, "object", lambda o=obj: o)
+    loader.check_pending()
+    registry = HandlerRegistry()
+    loader.register_handlers(registry)
+    hook = loader.manager.hook
+    return Plugins(
+        manager=loader.manager,
+        registry=registry,
+        infos=tuple(loader.infos),
+        problems=tuple(loader.problems),
+        token_backend=hook.apigw_ws_token_backend(),
+        rate_limit_store=hook.apigw_ws_rate_limit_store(),
+    )

@@ -1,0 +1,143 @@
+"""Checks on untrusted input: ids, channel names, origins, secrets and message bodies.
+
+Each function takes plain values and either returns a result or raises a
+``RequestRefused`` subclass whose ``detail`` says exactly what was wrong (for the log).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import BadRequest, Forbidden, PayloadTooLarge
+
+#: API Gateway connection ids are short base64-like strings such as ``L0SM9cOFvHcCIhw=``.
+CONNECTION_ID_RE = re.compile(r"[A-Za-z0-9_=+-]{1,128}")
+#: API ids are ten lower-case alphanumerics on AWS; allow a little more for emulators.
+API_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+CHANNEL_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+MAX_CHANNEL_NAME_LENGTH = 128  # the column's size: validation never admits more
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def check_connection_id(value: str) -> str:
+    """Return ``value`` if it looks like an API Gateway connection id, else raise."""
+    if not CONNECTION_ID_RE.fullmatch(value):
+        raise BadRequest(f"malformed connection id {value[:140]!r}")
+    return value
+
+
+def check_api_id(value: str) -> str:
+    """Return ``value`` if it is a well-formed API id, else raise."""
+    if not API_ID_RE.fullmatch(value):
+        raise BadRequest(f"malformed api id {value[:80]!r}")
+    return value
+
+
+def channel_name_problem(name: str) -> str:
+    """Return why ``name`` is not a valid channel name, or ``""`` if it is."""
+    if len(name) > MAX_CHANNEL_NAME_LENGTH:
+        return f"longer than {MAX_CHANNEL_NAME_LENGTH} characters"
+    if not CHANNEL_NAME_RE.fullmatch(name):
+        return "only letters, digits, '_' and '-' are allowed"
+    return ""
+
+
+def check_channel_name(name: str) -> str:
+    """Return ``name`` if it is a valid channel name, else raise ``BadRequest``."""
+    problem = channel_name_problem(name)
+    if problem:
+        raise BadRequest(f"invalid channel name {name[:140]!r}: {problem}", public="Invalid channel")
+    return name
+
+
+def check_secret(given: str, secrets: Iterable[str]) -> None:
+    """Raise ``Forbidden`` unless ``given`` equals one of ``secrets`` (constant time).
+
+    Every configured secret is compared, so the time taken does not reveal which one
+    (or how much of one) matched.
+    """
+    given_bytes = given.encode("utf-8", "surrogateescape")
+    matched = False
+    for secret in secrets:
+        matched |= hmac.compare_digest(given_bytes, secret.encode("utf-8"))
+    if not matched:
+        raise Forbidden("missing or wrong gateway secret header" if given else "no gateway secret")
+
+
+def _origin_parts(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return None
+    return parts.scheme, parts.hostname, port or _DEFAULT_PORTS[parts.scheme]
+
+
+_ALLOWED_ORIGIN_RE = re.compile(r"(https?)://(\*\.)?([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?/?")
+
+
+def parse_allowed_origin(entry: str) -> tuple[str, bool, str, int] | None:
+    """Parse an ``ALLOWED_ORIGINS`` entry into (scheme, wildcard, host, port), or ``None``."""
+    match = _ALLOWED_ORIGIN_RE.fullmatch(entry)
+    if match is None:
+        return None
+    scheme, star, host, port = match.groups()
+    return scheme, bool(star), host.lower(), int(port) if port else _DEFAULT_PORTS[scheme]
+
+
+def origin_allowed(origin: str, *, host: str, allowed: Iterable[str] | None) -> bool:
+    """Return whether a browser ``Origin`` may open a connection.
+
+    Both sides are parsed as URLs and compared by scheme, host name and port; a
+    substring test would let ``https://example.com.evil.net`` in. With ``allowed``
+    (``ALLOWED_ORIGINS``: ``https://example.com``, ``https://*.example.com`` or ``*``)
+    the origin must match one entry; without it, the origin's host name must be the
+    host name of the request's ``Host`` header.
+    """
+    parts = _origin_parts(origin)
+    if parts is None:
+        return False
+    scheme, hostname, port = parts
+    if allowed is None:
+        request = _origin_parts(f"{scheme}://{host}")
+        return request is not None and request[1] == hostname
+    for entry in allowed:
+        if entry == "*":
+            return True
+        wanted = parse_allowed_origin(entry)
+        if wanted is None or (wanted[0], wanted[3]) != (scheme, port):
+            continue
+        _, wildcard, wanted_host, _ = wanted
+        if hostname.endswith("." + wanted_host) if wildcard else hostname == wanted_host:
+            return True
+    return False
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
+    """Return the JSON object in ``body``, or raise for anything else.
+
+    Refused: more than ``max_bytes``, invalid UTF-8 or JSON, ``NaN``/``Infinity``, nesting
+    deep enough to exhaust the parser, and any JSON value that is not an object.
+    """
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"body of {len(body)} bytes exceeds {max_bytes}")
+    try:
+        value = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
+        raise BadRequest(f"body is not JSON: {type(exc).__name__}") from None
+    if not isinstance(value, dict):
+        raise BadRequest(f"body is JSON {type(value).__name__}, not an object")
+    return value

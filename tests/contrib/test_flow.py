@@ -1,0 +1,60 @@
+"""The request flow end to end through Django: connect, message, disconnect."""
+
+import pytest
+
+from apigw_ws.contrib.django.models import WebSocketSession
+
+pytestmark = pytest.mark.django_db
+
+
+def test_connect_creates_a_connected_session_in_the_requested_channel(ws_client):
+    conn = ws_client.connect(channel="lobby")
+    assert conn.response.status_code == 200
+    session = WebSocketSession.objects.get(connection_id=conn.connection_id)
+    assert session.connected
+    assert session.channel_name == "lobby"
+    assert session.source_ip == "203.0.113.7"
+    assert session.user is None
+
+
+def test_message_without_handler_key_reaches_the_routes_default_handler(ws_client, handler_calls):
+    conn = ws_client.connect()
+    response = conn.send({"text": "hi"})
+    assert response.status_code == 200
+    assert response.json() == {"echo": {"text": "hi"}, "user": None}
+    assert handler_calls == [("default", conn.connection_id)]
+
+
+def test_message_counts_requests_on_the_session(ws_client):
+    conn = ws_client.connect()
+    conn.send({})
+    conn.send({})
+    assert WebSocketSession.objects.get(connection_id=conn.connection_id).request_count == 2
+
+
+def test_custom_route_handler_answers_with_its_reply_status(ws_client, handler_calls):
+    conn = ws_client.connect(channel="room1")
+    response = conn.send({"action": "presence", "handler": "status"}, route="presence")
+    assert response.status_code == 202
+    assert response.json() == {"channel": "room1"}
+    assert handler_calls == [("presence", conn.connection_id)]
+
+
+def test_disconnect_marks_the_session_disconnected_and_later_messages_are_refused(ws_client, handler_calls):
+    conn = ws_client.connect()
+    assert conn.disconnect().status_code == 200
+    session = WebSocketSession.objects.get(connection_id=conn.connection_id)
+    assert not session.connected
+    assert session.disconnected_at is not None
+    response = conn.send({})
+    assert response.status_code == 400
+    assert handler_calls == []
+
+
+def test_logged_in_browser_session_binds_the_user_at_connect(ws_client, client, django_user_model):
+    user = django_user_model.objects.create_user("alice", password="pw")
+    client.force_login(user)
+    conn = ws_client.connect()
+    assert WebSocketSession.objects.get(connection_id=conn.connection_id).user == user
+    client.logout()  # later messages carry no cookie, as from API Gateway
+    assert conn.send({}).json()["user"] == "alice"
