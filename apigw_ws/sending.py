@@ -28,10 +28,18 @@ def encode_message(data: Any, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     elif isinstance(data, str):
         payload = data.encode()
     else:
-        payload = json.dumps(data, cls=_encoder(), separators=(",", ":")).encode()
+        payload = _dumps(data)
     if len(payload) > max_bytes:
         raise MessageTooLarge(f"message is {len(payload)} bytes; the limit is {max_bytes}")
     return payload
+
+
+def _dumps(data: Any) -> bytes:
+    text = json.dumps(data, cls=_encoder(), separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()  # UTF-8 is smaller than \u escapes for non-ASCII text
+    except UnicodeEncodeError:  # lone surrogates: only escaping keeps the JSON valid
+        return json.dumps(data, cls=_encoder(), separators=(",", ":")).encode()
 
 
 @functools.cache

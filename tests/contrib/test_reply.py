@@ -1,0 +1,53 @@
+"""ctx.reply() posts through the Management API (moto stands in for AWS here)."""
+
+from urllib.parse import quote
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from apigw_ws.sending import MessageTooLarge, management_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    management_client.cache_clear()
+    with mock_aws():
+        yield
+    management_client.cache_clear()
+
+
+def _posted(connection_id):
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    # moto keys connections by the URL-encoded id from the request path ("=" -> "%3D").
+    connections = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].connections
+    return connections[quote(connection_id, safe="")].data
+
+
+def test_reply_posts_the_json_message_to_the_senders_connection(aws, ws_client):
+    conn = ws_client.connect()
+    response = conn.send({"handler": "say", "text": "héllo"})
+    assert response.status_code == 200
+    assert _posted(conn.connection_id) == '{"type":"said","text":"héllo"}'.encode()
+
+
+def test_session_send_message_refuses_oversized_messages_before_any_network_call(aws, ws_client):
+    from apigw_ws.contrib.django.models import WebSocketSession
+
+    conn = ws_client.connect()
+    session = WebSocketSession.objects.get(connection_id=conn.connection_id)
+    with pytest.raises(MessageTooLarge):
+        session.send_message({"blob": "x" * 131072})
+    assert _posted(conn.connection_id) == b""
+
+
+def test_management_endpoint_is_the_gateways_stage_on_aws(ws_gateway):
+    assert ws_gateway.management_endpoint == "https://testapi123.execute-api.us-east-1.amazonaws.com/test"
+    assert boto3  # imported for moto's patching
+
