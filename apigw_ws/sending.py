@@ -45,7 +45,7 @@ def _dumps(data: Any) -> bytes:
 @functools.cache
 def _encoder() -> type[json.JSONEncoder]:
     try:
-        from django.core.serializers.json import DjangoJSONEncoder  # noqa: PLC0415
+        from django.core.serializers.json import DjangoJSONEncoder
     except ImportError:  # the core works without Django
         return json.JSONEncoder
     return DjangoJSONEncoder
@@ -59,11 +59,13 @@ def endpoint_url(*, api_id: str, stage: str, region: str) -> str:
 @functools.lru_cache(maxsize=64)
 def management_client(endpoint: str, region: str | None, profile: str | None = None) -> Any:
     """Return the shared Management API client of ``endpoint``."""
-    import boto3  # noqa: PLC0415 - boto3 takes ~100 ms to import; only senders need it
-    from botocore.config import Config  # noqa: PLC0415
+    import boto3
+    from botocore.config import Config
 
     session = boto3.session.Session(profile_name=profile, region_name=region)
-    config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
+    config = Config(
+        connect_timeout=5, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}
+    )
     return session.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
 
 

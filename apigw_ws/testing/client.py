@@ -18,7 +18,10 @@ from typing import Any
 
 import attrs
 
-BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130 Safari/537.36"
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/130.0.0.0 Safari/537.36"
+)
 
 
 def new_connection_id() -> str:
@@ -47,8 +50,12 @@ class Connection:
     connection_id: str
     response: Any = None
 
-    def send(self, body: Any, *, route: str = "default", headers: Mapping[str, str] | None = None) -> Any:
-        return self.client.send(body, connection_id=self.connection_id, route=route, headers=headers)
+    def send(
+        self, body: Any, *, route: str = "default", headers: Mapping[str, str] | None = None
+    ) -> Any:
+        return self.client.send(
+            body, connection_id=self.connection_id, route=route, headers=headers
+        )
 
     def disconnect(self, **kwargs: Any) -> Any:
         return self.client.disconnect(connection_id=self.connection_id, **kwargs)
@@ -100,20 +107,35 @@ class GatewayClient:
             headers["User-Agent"] = f"AmazonAPIGateway_{self.api_id}"
         return headers
 
-    def post(self, route: str, connection_id: str, *, body: Any = b"", query: str = "",
-             headers: Mapping[str, str] | None = None) -> Any:
+    def post(
+        self,
+        route: str,
+        connection_id: str,
+        *,
+        body: Any = b"",
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         """POST ``body`` to ``ws/<route>`` with API Gateway's headers (``headers`` override)."""
         if not isinstance(body, bytes | str):
             body = json.dumps(body)
         merged = {**self.headers(route, connection_id), **(headers or {})}
         merged = {k: v for k, v in merged.items() if v is not None}
         url = f"{self.prefix}{route}" + (f"?{query}" if query else "")
-        return self.client.generic("POST", url, body, content_type="application/json", **_meta(merged))
+        return self.client.generic(
+            "POST", url, body, content_type="application/json", **_meta(merged)
+        )
 
-    def connect(self, *, channel: str | None = None, query: Mapping[str, str] | str | None = None,
-                connection_id: str | None = None, headers: Mapping[str, str] | None = None) -> Connection:
+    def connect(
+        self,
+        *,
+        channel: str | None = None,
+        query: Mapping[str, str] | str | None = None,
+        connection_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Connection:
         """Open a connection; ``result.response`` is Django's answer to ``$connect``."""
-        from urllib.parse import urlencode  # noqa: PLC0415
+        from urllib.parse import urlencode
 
         params = dict(query) if isinstance(query, Mapping) else {}
         if channel is not None:
@@ -123,8 +145,14 @@ class GatewayClient:
         response = self.post("connect", cid, query=qs, headers=headers)
         return Connection(self, cid, response)
 
-    def send(self, body: Any, *, connection_id: str, route: str = "default",
-             headers: Mapping[str, str] | None = None) -> Any:
+    def send(
+        self,
+        body: Any,
+        *,
+        connection_id: str,
+        route: str = "default",
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         """Send one message frame as API Gateway forwards it."""
         return self.post(route, connection_id, body=body, headers=headers)
 

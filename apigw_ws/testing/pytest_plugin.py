@@ -20,7 +20,7 @@ TEST_API_ID = "testapi123"
 @pytest.fixture
 def ws_gateway(db: Any) -> Any:
     """Return a registered, enabled ``ApiGateway`` with api id ``testapi123``."""
-    from apigw_ws.contrib.django.models import ApiGateway  # noqa: PLC0415
+    from apigw_ws.contrib.django.models import ApiGateway
 
     return ApiGateway.objects.create(
         api_name="test gateway", api_id=TEST_API_ID, stage_name="test", region="us-east-1"
@@ -30,7 +30,7 @@ def ws_gateway(db: Any) -> Any:
 @pytest.fixture
 def ws_client(client: Any, ws_gateway: Any) -> GatewayClient:
     """Return a ``GatewayClient`` that sends the first configured ``GATEWAY_SECRET``."""
-    from apigw_ws.contrib.django.conf import ws_settings  # noqa: PLC0415
+    from apigw_ws.contrib.django.conf import ws_settings
 
     secrets = ws_settings.secrets
     return GatewayClient(client, api_id=ws_gateway.api_id, secret=secrets[0] if secrets else None)
@@ -42,7 +42,7 @@ class _PluginLoader:
 
     def add(self, plugin: Any, name: str | None = None) -> Any:
         """Load ``plugin`` (a module, class or instance) after all others, for this test."""
-        from apigw_ws.contrib.django import runtime  # noqa: PLC0415
+        from apigw_ws.contrib.django import runtime
 
         self.objects.append((name or getattr(plugin, "__name__", repr(plugin)), plugin))
         runtime.reset(extra=self.objects)
@@ -52,7 +52,7 @@ class _PluginLoader:
 @pytest.fixture
 def ws_plugins() -> Iterator[_PluginLoader]:
     """Register extra plugins for one test: ``ws_plugins.add(MyPlugin())``."""
-    from apigw_ws.contrib.django import runtime  # noqa: PLC0415
+    from apigw_ws.contrib.django import runtime
 
     loader = _PluginLoader()
     yield loader

@@ -15,19 +15,27 @@ def _ids(messages):
 
 
 def _run_checks(deploy=False):
-    return [m for m in checks.run_checks(include_deployment_checks=deploy) if m.id.startswith("apigw_ws.")]
+    return [
+        m
+        for m in checks.run_checks(include_deployment_checks=deploy)
+        if m.id.startswith("apigw_ws.")
+    ]
 
 
 def test_unset_keys_fall_back_to_their_defaults():
     with override_settings(APIGW_WS={}):
         assert ws_settings.HANDLER_KEY == "handler"
         assert ws_settings.MAX_MESSAGE_BYTES == 131072
-        assert ws_settings.PLUGINS == DEFAULTS["PLUGINS"]
+        assert DEFAULTS["PLUGINS"] == ws_settings.PLUGINS
 
 
 def test_dict_valued_keys_merge_over_their_defaults():
     with override_settings(APIGW_WS={"RATE_LIMIT": {"MAX_ATTEMPTS": 5}}):
-        assert ws_settings.RATE_LIMIT == {"STORE": "database", "MAX_ATTEMPTS": 5, "WINDOW_SECONDS": 60}
+        assert ws_settings.RATE_LIMIT == {
+            "STORE": "database",
+            "MAX_ATTEMPTS": 5,
+            "WINDOW_SECONDS": 60,
+        }
 
 
 def test_settings_reload_when_the_setting_changes():
@@ -38,7 +46,7 @@ def test_settings_reload_when_the_setting_changes():
 
 def test_unknown_setting_names_raise_attribute_error():
     with pytest.raises(AttributeError):
-        ws_settings.NOT_A_SETTING  # noqa: B018
+        ws_settings.NOT_A_SETTING
 
 
 def test_gateway_secret_string_and_rotation_list_both_give_newest_first():
@@ -50,7 +58,9 @@ def test_gateway_secret_string_and_rotation_list_both_give_newest_first():
 
 def test_changing_plugins_setting_reloads_the_plugin_manager():
     before = runtime.get_plugins()
-    with override_settings(APIGW_WS={"GATEWAY_SECRET": SECRET, "PLUGINS": [], "LOAD_ENTRY_POINTS": False}):
+    with override_settings(
+        APIGW_WS={"GATEWAY_SECRET": SECRET, "PLUGINS": [], "LOAD_ENTRY_POINTS": False}
+    ):
         assert runtime.get_plugins() is not before
         assert len(runtime.get_plugins().registry) == 0
     assert len(runtime.get_plugins().registry) == len(before.registry)
@@ -66,7 +76,10 @@ def test_valid_test_settings_produce_no_apigw_ws_messages():
         ("not a dict", ["apigw_ws.E001"]),
         ({"GATEWAY_SECRET": SECRET, "HANDLER_KEY": ""}, ["apigw_ws.E002"]),
         ({"GATEWAY_SECRET": SECRET, "MAX_MESSAGE_BYTES": True}, ["apigw_ws.E002"]),
-        ({"GATEWAY_SECRET": SECRET, "PLUGINS": "apigw_ws.builtin_plugins.permissions"}, ["apigw_ws.E002"]),
+        (
+            {"GATEWAY_SECRET": SECRET, "PLUGINS": "apigw_ws.builtin_plugins.permissions"},
+            ["apigw_ws.E002"],
+        ),
         ({"GATEWAY_SECRET": 42}, ["apigw_ws.E003"]),
         ({"GATEWAY_SECRET": []}, ["apigw_ws.E003"]),
         ({"GATEWAY_SECRET": "short"}, ["apigw_ws.E004"]),
@@ -84,7 +97,9 @@ def test_invalid_settings_are_reported_by_system_checks(value, expected):
 
 
 def test_a_plugin_that_fails_to_import_is_a_check_error_naming_it():
-    with override_settings(APIGW_WS={"GATEWAY_SECRET": SECRET, "PLUGINS": ["tests.plugins.does_not_exist"]}):
+    with override_settings(
+        APIGW_WS={"GATEWAY_SECRET": SECRET, "PLUGINS": ["tests.plugins.does_not_exist"]}
+    ):
         messages = _run_checks()
     assert _ids(messages) == ["apigw_ws.E010"]
     assert "tests.plugins.does_not_exist" in messages[0].msg

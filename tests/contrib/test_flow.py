@@ -40,7 +40,9 @@ def test_custom_route_handler_answers_with_its_reply_status(ws_client, handler_c
     assert handler_calls == [("presence", conn.connection_id)]
 
 
-def test_disconnect_marks_the_session_disconnected_and_later_messages_are_refused(ws_client, handler_calls):
+def test_disconnect_marks_the_session_disconnected_and_later_messages_are_refused(
+    ws_client, handler_calls
+):
     conn = ws_client.connect()
     assert conn.disconnect().status_code == 200
     session = WebSocketSession.objects.get(connection_id=conn.connection_id)

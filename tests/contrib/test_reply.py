@@ -48,6 +48,8 @@ def test_session_send_message_refuses_oversized_messages_before_any_network_call
 
 
 def test_management_endpoint_is_the_gateways_stage_on_aws(ws_gateway):
-    assert ws_gateway.management_endpoint == "https://testapi123.execute-api.us-east-1.amazonaws.com/test"
+    assert (
+        ws_gateway.management_endpoint
+        == "https://testapi123.execute-api.us-east-1.amazonaws.com/test"
+    )
     assert boto3  # imported for moto's patching
-

@@ -19,7 +19,14 @@ class WebSocketSessionAdmin(admin.ModelAdmin):
     Editable rows would let staff bind a live connection to any user.
     """
 
-    list_display = ["connection_id", "channel_name", "user", "connected", "request_count", "connected_at"]
+    list_display = [
+        "connection_id",
+        "channel_name",
+        "user",
+        "connected",
+        "request_count",
+        "connected_at",
+    ]
     list_filter = ["connected", "api_gateway"]
     search_fields = ["connection_id", "channel_name"]
     list_select_related = ["user"]

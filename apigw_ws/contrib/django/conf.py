@@ -65,7 +65,7 @@ def _check_secret(value: Any) -> list[Problem]:
             Problem(
                 "E004",
                 f"GATEWAY_SECRET entries must be at least {MIN_SECRET_LENGTH} characters",
-                hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+                hint="Generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
             )
         ]
     return []
@@ -75,7 +75,11 @@ def _check_origins(value: Any) -> list[Problem]:
     if value is None:
         return []
     if not _is_str_list(value):
-        return [Problem("E005", "ALLOWED_ORIGINS must be a list of origins such as 'https://example.com'")]
+        return [
+            Problem(
+                "E005", "ALLOWED_ORIGINS must be a list of origins such as 'https://example.com'"
+            )
+        ]
     bad = [v for v in value if v != "*" and parse_allowed_origin(v) is None]
     if bad:
         return [
@@ -86,7 +90,9 @@ def _check_origins(value: Any) -> list[Problem]:
             )
         ]
     if "*" in value:
-        return [Problem("W003", "ALLOWED_ORIGINS contains '*': any web page may connect", warning=True)]
+        return [
+            Problem("W003", "ALLOWED_ORIGINS contains '*': any web page may connect", warning=True)
+        ]
     return []
 
 
@@ -122,8 +128,13 @@ def validate(user: Any) -> list[Problem]:
     ]
     for key, (ok, wanted) in _TYPES.items():
         if key in user and not ok(user[key]):
-            problems.append(Problem("E002", f"{SETTING_NAME}[{key!r}] must be {wanted}, got {user[key]!r}"))
-    if _is_positive_int(user.get("MAX_MESSAGE_BYTES")) and user["MAX_MESSAGE_BYTES"] > AWS_MAX_MESSAGE_BYTES:
+            problems.append(
+                Problem("E002", f"{SETTING_NAME}[{key!r}] must be {wanted}, got {user[key]!r}")
+            )
+    if (
+        _is_positive_int(user.get("MAX_MESSAGE_BYTES"))
+        and user["MAX_MESSAGE_BYTES"] > AWS_MAX_MESSAGE_BYTES
+    ):
         problems.append(
             Problem(
                 "W004",
@@ -174,7 +185,7 @@ ws_settings = WsSettings()
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting == SETTING_NAME:
-        from . import runtime  # noqa: PLC0415 - runtime imports this module
+        from . import runtime
 
         ws_settings.reload()
         runtime.reset()

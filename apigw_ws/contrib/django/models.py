@@ -124,7 +124,10 @@ class WebSocketSession(models.Model):
         ApiGateway, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("gateway")
     )
     channel_name = models.CharField(
-        _("channel"), max_length=MAX_CHANNEL_NAME_LENGTH, blank=True, validators=[channel_name_validator]
+        _("channel"),
+        max_length=MAX_CHANNEL_NAME_LENGTH,
+        blank=True,
+        validators=[channel_name_validator],
     )
     # CASCADE: a deleted user's open connections must not live on as anonymous ones.
     user = models.ForeignKey(
@@ -179,14 +182,17 @@ def _columns(model: type[models.Model], alias: str, quote: Any) -> tuple[list[st
     return [f.attname for f in fields], [f"{alias}.{quote(f.column)}" for f in fields]
 
 
-def _load_and_count_postgresql(db: str, connection_id: str, gateway_id: int) -> WebSocketSession | None:
+def _load_and_count_postgresql(
+    db: str, connection_id: str, gateway_id: int
+) -> WebSocketSession | None:
     user_model = WebSocketSession._meta.get_field("user").related_model
     quote = connections[db].ops.quote_name
     s_names, s_cols = _columns(WebSocketSession, "s", quote)
     u_names, u_cols = _columns(user_model, "u", quote)
     table = quote(WebSocketSession._meta.db_table)
+    # Only identifiers from model metadata are interpolated; values are parameters.
     sql = (
-        f"WITH s AS (UPDATE {table} SET request_count = request_count + 1"
+        f"WITH s AS (UPDATE {table} SET request_count = request_count + 1"  # noqa: S608
         " WHERE connection_id = %s AND api_gateway_id = %s AND connected RETURNING *)"
         f" SELECT {', '.join(s_cols + u_cols)} FROM s"
         f" LEFT JOIN {quote(user_model._meta.db_table)} u"
