@@ -1,0 +1,1 @@
+"""An example ``apigw_ws`` plugin package; the hook implementations are in ``plugin``."""
