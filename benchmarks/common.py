@@ -1,0 +1,288 @@
+"""What both sides of the benchmark share: settings, the bare view, requests, timing.
+
+Imported by ``run.py`` (our venv) and by ``incumbent.py`` (the incumbent's venv), so it
+uses nothing but the standard library and Django, and imports Django lazily.
+
+Every contender is driven the same way: one prepared WSGI ``environ`` per contender,
+copied per message with a fresh ``wsgi.input``, passed to Django's ``WSGIHandler``, and
+the response iterated and closed (which sends ``request_finished``), exactly as a WSGI
+server would, minus the socket.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import gc
+import io
+import json
+import pstats
+import statistics
+import sys
+import time
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+# --- the fixture every contender gets ---------------------------------------------------
+
+API_ID = "bench0api1"
+CONNECTION_ID = "L0SM9cOFvHcCIhw="  # shaped like API Gateway's
+SOURCE_IP = "203.0.113.7"
+USERNAME = "bench-user"
+# Both projects check this secret on every request (constant-time compare).
+GATEWAY_SECRET = "benchmark-gateway-secret-0123456789abcdef"
+# The message: names its handler, as the incumbent requires.
+MESSAGE = {"handler": "echo", "text": "hello"}
+BODY = json.dumps(MESSAGE).encode()
+# What the echo handlers answer (the bare view answers without "user").
+ECHO_REPLY = {"echo": MESSAGE, "user": USERNAME}
+BARE_REPLY = {"echo": MESSAGE}
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
+URLCONF = "bench_urls"  # a module made at run time by set_urlpatterns()
+
+PG = {"HOST": "127.0.0.1", "PORT": "5432", "USER": "postgres"}
+
+
+class BenchError(RuntimeError):
+    """A contender answered wrongly: the figures would be meaningless."""
+
+
+# --- Django set-up ------------------------------------------------------------------------
+
+
+def database(engine: str, pg_name: str) -> dict[str, Any]:
+    """The ``default`` database: in-memory SQLite, or ``pg_name`` on the local PostgreSQL.
+
+    Connections persist (``CONN_MAX_AGE=None``) so that no contender pays a connect per
+    message; an in-memory SQLite database is never closed by Django anyway.
+    """
+    if engine == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    if engine == "postgresql":
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": pg_name,
+            "CONN_MAX_AGE": None,
+            **PG,
+        }
+    raise ValueError(f"unknown database engine {engine!r}")
+
+
+def configure(engine: str, pg_name: str, apps: Iterable[str], **extra: Any) -> None:
+    """Configure and set up Django the same way for every contender, then migrate."""
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="benchmark-only-not-secret",
+        ALLOWED_HOSTS=["*"],
+        USE_TZ=True,
+        ROOT_URLCONF=URLCONF,
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        INSTALLED_APPS=[
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            *apps,
+        ],
+        MIDDLEWARE=MIDDLEWARE,
+        DATABASES={"default": database(engine, pg_name)},
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        LOGGING_CONFIG=None,  # quiet: nothing is logged on the happy path anyway
+        **extra,
+    )
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def bare_view(request: Any, route: str) -> Any:
+    """The baseline: a plain Django view that parses the JSON body and echoes it."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"echo": json.loads(request.body)})
+
+
+def set_urlpatterns(patterns: list[Any]) -> None:
+    """Make ``ROOT_URLCONF`` a module holding ``patterns`` plus ``bare/<route>``."""
+    from django.urls import path
+    from django.views.decorators.csrf import csrf_exempt
+
+    module = types.ModuleType(URLCONF)
+    module.urlpatterns = [*patterns, path("bare/<str:route>", csrf_exempt(bare_view))]
+    sys.modules[URLCONF] = module
+
+
+def create_user() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(USERNAME, password="bench-password")
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+def wsgi_environ(path: str, headers: Mapping[str, str], body: bytes = BODY) -> dict[str, Any]:
+    """A WSGI environ for ``POST path`` with ``headers`` (HTTP names) and ``body``'s length."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "backend.example.com",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.10",  # the load balancer / proxy in front of Django
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "https",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    return environ
+
+
+def send(
+    handler: Callable[..., Any], environ: Mapping[str, Any], body: bytes = BODY
+) -> tuple[str, bytes]:
+    """Pass one request to ``handler`` as a WSGI server would; return (status, body)."""
+    env = dict(environ)
+    env["wsgi.input"] = io.BytesIO(body)
+    status: list[str] = []
+
+    def start_response(s: str, _headers: Any, _exc_info: Any = None) -> Any:
+        status.append(s)
+
+    result = handler(env, start_response)
+    try:
+        content = b"".join(result)
+    finally:
+        result.close()  # sends request_finished, like every WSGI server
+    return status[0], content
+
+
+def check_reply(handler: Callable[..., Any], environ: Mapping[str, Any], expected: Any) -> None:
+    """Raise ``BenchError`` unless one message gets ``200`` and the ``expected`` JSON."""
+    status, content = send(handler, environ)
+    try:
+        data = json.loads(content)
+    except ValueError:
+        data = content[:300]
+    if not status.startswith("200") or data != expected:
+        raise BenchError(f"{environ['PATH_INFO']}: expected 200 {expected}, got {status} {data!r}")
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def count_queries(
+    handler: Callable[..., Any], environ: Mapping[str, Any], samples: int = 5
+) -> dict[str, Any]:
+    """SQL statements per message, counted by ``CaptureQueriesContext`` around each request.
+
+    ``request_started`` runs ``reset_queries()``, which would corrupt a count spanning
+    requests, so each message is captured on its own, starting from an empty log.
+    """
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    counts, sql = [], []
+    for _ in range(samples):
+        reset_queries()
+        with CaptureQueriesContext(connection) as ctx:
+            status, _ = send(handler, environ)
+        if not status.startswith("200"):
+            raise BenchError(f"{environ['PATH_INFO']}: {status} while counting queries")
+        counts.append(len(ctx.captured_queries))
+        sql = [q["sql"] for q in ctx.captured_queries]
+    if len(set(counts)) != 1:
+        raise BenchError(f"{environ['PATH_INFO']}: query count varies between messages: {counts}")
+    return {"per_message": counts[0], "sql": sql}
+
+
+def measure_rate(
+    handler: Callable[..., Any],
+    environ: Mapping[str, Any],
+    *,
+    rounds: int,
+    messages: int,
+    warmup: int,
+) -> dict[str, Any]:
+    """Messages per second: ``warmup`` messages, then ``rounds`` timed rounds; the median round."""
+    for _ in range(warmup):
+        status, _ = send(handler, environ)
+        if not status.startswith("200"):
+            raise BenchError(f"{environ['PATH_INFO']}: {status} during warm-up")
+    rates = []
+    for _ in range(rounds):
+        gc.collect()
+        failed = 0
+        start = time.perf_counter()
+        for _ in range(messages):
+            status, _ = send(handler, environ)
+            failed += not status.startswith("200")
+        elapsed = time.perf_counter() - start
+        if failed:
+            raise BenchError(f"{environ['PATH_INFO']}: {failed} of {messages} messages failed")
+        rates.append(messages / elapsed)
+    median = statistics.median(rates)
+    return {"rates": rates, "rate": median, "us_per_message": 1e6 / median}
+
+
+def contender(
+    handler: Callable[..., Any],
+    environ: Mapping[str, Any],
+    expected: Any,
+    *,
+    rounds: int,
+    messages: int,
+    warmup: int,
+) -> dict[str, Any]:
+    """Check one contender's answer, count its queries, then time it."""
+    check_reply(handler, environ, expected)
+    result = count_queries(handler, environ)
+    result |= measure_rate(handler, environ, rounds=rounds, messages=messages, warmup=warmup)
+    check_reply(handler, environ, expected)  # still answering correctly after the runs
+    return result
+
+
+def profile(handler: Callable[..., Any], environ: Mapping[str, Any], messages: int) -> str:
+    """cProfile ``messages`` messages: the top 15 functions by cumulative time, then the
+    top 15 of those defined in the ``apigw_ws`` package (paths relative to the repo)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(messages):
+        send(handler, environ)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    ours = sorted(
+        (
+            (ct, nc, tt, f"{file.split('/apigw_ws/', 1)[1]}:{line}({func})")
+            for (file, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items()
+            if "/apigw_ws/" in file
+        ),
+        reverse=True,
+    )[:15]
+    stats.strip_dirs().sort_stats("cumulative").print_stats(15)
+    out.write("   functions in apigw_ws/, by cumulative time (us/msg: under the profiler):\n")
+    out.write(f"   {'ncalls':>8} {'tottime':>8} {'cumtime':>8}  us/msg  function\n")
+    for ct, nc, tt, name in ours:
+        out.write(
+            f"   {nc:>8} {tt:>8.3f} {ct:>8.3f} {ct / messages * 1e6:>7.1f}  apigw_ws/{name}\n"
+        )
+    return out.getvalue()
