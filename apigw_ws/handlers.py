@@ -64,7 +64,9 @@ class Handler:
 
     func: Callable[[Any], Any] = attrs.field(repr=False)
     name: str = attrs.field(validator=lambda _i, _a, v: validate_handler_name(v))
-    route: str = attrs.field(default=DEFAULT_ROUTE, validator=lambda _i, _a, v: validate_route_key(v))
+    route: str = attrs.field(
+        default=DEFAULT_ROUTE, validator=lambda _i, _a, v: validate_route_key(v)
+    )
     permissions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     all_permissions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     max_bytes: int | None = attrs.field(default=None)

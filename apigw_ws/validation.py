@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +22,9 @@ CONNECTION_ID_RE = re.compile(r"[A-Za-z0-9_=+-]{1,128}")
 API_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CHANNEL_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 MAX_CHANNEL_NAME_LENGTH = 128  # the column's size: validation never admits more
+#: Deepest nesting of arrays and objects a message may have. Python's parser admits
+#: about 900 levels, deeper than the stack left for encoding a reply to the message.
+MAX_JSON_DEPTH = 128
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -51,7 +55,8 @@ def check_channel_name(name: str) -> str:
     """Return ``name`` if it is a valid channel name, else raise ``BadRequest``."""
     problem = channel_name_problem(name)
     if problem:
-        raise BadRequest(f"invalid channel name {name[:140]!r}: {problem}", public="Invalid channel")
+        detail = f"invalid channel name {name[:140]!r}: {problem}"
+        raise BadRequest(detail, public="Invalid channel")
     return name
 
 
@@ -77,9 +82,9 @@ def _origin_parts(url: str) -> tuple[str, str, int | None] | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
         return None
-    return parts.scheme, parts.hostname, port or _DEFAULT_PORTS[parts.scheme]
+    return parts.scheme, parts.hostname, _DEFAULT_PORTS[parts.scheme] if port is None else port
 
 
 _ALLOWED_ORIGIN_RE = re.compile(r"(https?)://(\*\.)?([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?/?")
@@ -126,18 +131,45 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: valid JSON syntax, but Infinity once parsed
+        raise ValueError(f"{text[:40]} overflows a float")
+    return value
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    level, depth = [value], 1
+    while level:
+        if depth > limit:
+            return True
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        depth += 1
+    return False
+
+
 def parse_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
     """Return the JSON object in ``body``, or raise for anything else.
 
-    Refused: more than ``max_bytes``, invalid UTF-8 or JSON, ``NaN``/``Infinity``, nesting
-    deep enough to exhaust the parser, and any JSON value that is not an object.
+    Refused: more than ``max_bytes``, anything but UTF-8 (``json.loads`` alone would
+    accept UTF-16 and UTF-32), invalid JSON, ``NaN``/``Infinity`` and numbers too big for a
+    float, nesting deeper than ``MAX_JSON_DEPTH``, and any JSON value that is not an object.
     """
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"body of {len(body)} bytes exceeds {max_bytes}")
     try:
-        value = json.loads(body, parse_constant=_refuse_constant)
+        value = json.loads(
+            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
+        )
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
         raise BadRequest(f"body is not JSON: {type(exc).__name__}") from None
     if not isinstance(value, dict):
         raise BadRequest(f"body is JSON {type(value).__name__}, not an object")
+    if _nesting_exceeds(value, MAX_JSON_DEPTH):
+        raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels")
     return value

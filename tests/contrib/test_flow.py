@@ -60,3 +60,21 @@ def test_logged_in_browser_session_binds_the_user_at_connect(ws_client, client, 
     assert WebSocketSession.objects.get(connection_id=conn.connection_id).user == user
     client.logout()  # later messages carry no cookie, as from API Gateway
     assert conn.send({}).json()["user"] == "alice"
+
+
+def test_the_hot_path_loads_session_and_user_with_python_types(
+    ws_client, ws_gateway, client, django_user_model
+):
+    user = django_user_model.objects.create_user("dora", email="d@example.com")
+    client.force_login(user)
+    conn = ws_client.connect(channel="lobby")
+    session = WebSocketSession.objects.for_message(conn.connection_id, ws_gateway)
+    assert session.connected is True
+    assert session.connected_at.tzinfo is not None
+    assert session.request_count == 1
+    assert session.user == user
+    assert session.user.date_joined.tzinfo is not None
+    assert session.user.is_active is True
+    stored = WebSocketSession.objects.get(pk=session.pk)
+    assert (stored.request_count, stored.channel_name) == (1, "lobby")
+    assert WebSocketSession.objects.for_message("unknown", ws_gateway) is None

@@ -10,7 +10,9 @@ import ipaddress
 import logging
 from typing import Any
 
+import attrs
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import SuspiciousOperation
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -43,7 +45,8 @@ SECRET_HEADER = "x-apigw-ws-secret"
 
 def _source_ip(request: HttpRequest) -> str:
     # The mapped context.identity.sourceIp; never the client-chosen X-Forwarded-For.
-    for candidate in (request.headers.get("X-Apigw-Ws-Source-Ip", ""), request.META.get("REMOTE_ADDR", "")):
+    mapped = request.headers.get("X-Apigw-Ws-Source-Ip", "")
+    for candidate in (mapped, request.META.get("REMOTE_ADDR", "")):
         try:
             return str(ipaddress.ip_address(candidate.strip()))
         except ValueError:
@@ -52,22 +55,28 @@ def _source_ip(request: HttpRequest) -> str:
 
 
 def event_from_request(request: HttpRequest, route: str) -> Event:
-    """Build the immutable ``Event`` of a request, refusing an oversized body unread."""
+    """Build the immutable ``Event`` of a request's headers; see ``with_payload``."""
+    return Event(
+        route=route,
+        connection_id=request.headers.get("Connectionid", ""),
+        api_id=request.headers.get("X-Amzn-Apigateway-Api-Id", ""),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        source_ip=_source_ip(request),
+    )
+
+
+def with_payload(event: Event, request: HttpRequest) -> Event:
+    """Return ``event`` with the request's query and body, refusing an oversized body unread."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise BadRequest("malformed Content-Length") from None
     if length > ws_settings.MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(f"Content-Length {length} exceeds {ws_settings.MAX_MESSAGE_BYTES}")
-    return Event(
-        route=route,
-        connection_id=request.headers.get("Connectionid", ""),
-        api_id=request.headers.get("X-Amzn-Apigateway-Api-Id", ""),
-        headers={name.lower(): value for name, value in request.headers.items()},
-        query=request.GET.dict(),
-        body=request.body,
-        source_ip=_source_ip(request),
-    )
+    try:
+        return attrs.evolve(event, query=request.GET.dict(), body=request.body)
+    except SuspiciousOperation as exc:  # e.g. too many query fields: bad input, no alert
+        raise BadRequest(f"{type(exc).__name__}: {exc}") from None
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -97,8 +106,10 @@ def dispatch(request: HttpRequest, route: str) -> HttpResponse:
         response["Allow"] = "POST"
         return response
     try:
+        # Headers first: without the secret, not even the payload's size is looked at.
         event = event_from_request(request, route)
         pipeline.verify_event(event, secrets=ws_settings.secrets)
+        event = with_payload(event, request)
         gateway = get_gateway(event.api_id)
         if gateway is None:
             raise Forbidden(f"api id {event.api_id!r} is not a registered, enabled gateway")
@@ -112,7 +123,9 @@ def dispatch(request: HttpRequest, route: str) -> HttpResponse:
         return _refusal(exc, request, route)
 
 
-def _user_for_connect(plugins: Plugins, request: HttpRequest, event: Event, channel: str, gateway: ApiGateway) -> Any:
+def _user_for_connect(
+    plugins: Plugins, request: HttpRequest, event: Event, channel: str, gateway: ApiGateway
+) -> Any:
     if plugins.token_backend is not None:
         context = ConnectContext(event=event, channel=channel, gateway=gateway, request=request)
         user = plugins.token_backend.authenticate(context)
@@ -121,7 +134,9 @@ def _user_for_connect(plugins: Plugins, request: HttpRequest, event: Event, chan
     return getattr(request, "user", None) or AnonymousUser()
 
 
-def _connect(plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest) -> HttpResponse:
+def _connect(
+    plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest
+) -> HttpResponse:
     channel = event.query.get("channel") or gateway.default_channel_name
     if channel:
         check_channel_name(channel)
@@ -136,10 +151,13 @@ def _connect(plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpR
         if wait:
             raise RateLimited(f"connect rate limit for {event.source_ip}", retry_after=wait)
     origin = event.header("origin")
-    if origin and not origin_allowed(origin, host=event.header("host"), allowed=ws_settings.ALLOWED_ORIGINS):
+    allowed = ws_settings.ALLOWED_ORIGINS
+    if origin and not origin_allowed(origin, host=event.header("host"), allowed=allowed):
         raise Forbidden(f"origin {origin[:200]!r} is not allowed", public="Origin not allowed")
     user = _user_for_connect(plugins, request, event, channel, gateway)
-    context = ConnectContext(event=event, channel=channel, user=user, gateway=gateway, request=request)
+    context = ConnectContext(
+        event=event, channel=channel, user=user, gateway=gateway, request=request
+    )
     pipeline.authorize_connect(plugins, context)
     try:
         session = WebSocketSession.objects.create(
@@ -169,7 +187,9 @@ def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResp
     return _json({})
 
 
-def _message(plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest) -> HttpResponse:
+def _message(
+    plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest
+) -> HttpResponse:
     route_key = route_key_for(event.route)
     pipeline.check_route(plugins.registry, route_key)
     body = parse_json_object(event.body, max_bytes=ws_settings.MAX_MESSAGE_BYTES)
@@ -189,18 +209,20 @@ def _message(plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpR
     )
     try:
         result = pipeline.run_handler(plugins, context, handler)
+        if isinstance(result, Reply):
+            if result.data is None:
+                return HttpResponse(status=result.status)
+            return _json(result.data, status=result.status)
+        return HttpResponse(status=200) if result is None else _json(result)
     except RequestRefused:
         raise
     except Exception:
-        # A handler bug: logged once here, generic 500, and no admin mail from a path
-        # that any client can trigger.
+        # A handler bug (it raised, or returned what JSON cannot encode): logged once
+        # here, generic 500, and no admin mail from a path that any client can trigger.
         logger.exception("apigw_ws handler %r on route %r raised", handler.name, handler.route)
         response = _json({"error": "Internal error"}, status=500)
         response._has_been_logged = True  # Django's log_response would log it again
         return response
-    if isinstance(result, Reply):
-        return _json(result.data, status=result.status) if result.data is not None else HttpResponse(status=result.status)
-    return HttpResponse(status=200) if result is None else _json(result)
 
 
 def _notify(hook: Any, session: WebSocketSession) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, router
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,21 +25,12 @@ class WebSocketSessionQuerySet(models.QuerySet):
         """Return the connected session and its user, counting one more request.
 
         On PostgreSQL this is one statement (an ``UPDATE ... RETURNING`` joined to the user
-        table); elsewhere a ``SELECT`` with the user and an ``UPDATE`` of the counter.
+        table); elsewhere a ``SELECT`` joined to the user and an ``UPDATE`` of the counter.
+        The SQL is built once per database from the models' metadata: on the hot path the
+        ORM's query compilation costs more than the queries themselves.
         """
         db = router.db_for_write(self.model)
-        if connections[db].vendor == "postgresql":
-            return _load_and_count_postgresql(db, connection_id, gateway.pk)
-        session = (
-            self.using(db)
-            .select_related("user")
-            .filter(connection_id=connection_id, api_gateway=gateway, connected=True)
-            .first()
-        )
-        if session is not None:
-            self.using(db).filter(pk=session.pk).update(request_count=F("request_count") + 1)
-            session.request_count += 1
-        return session
+        return _hot_path(db, connections[db].vendor).load(connection_id, gateway.pk)
 
 
 class WebSocketSession(models.Model):
@@ -103,34 +94,69 @@ class WebSocketSession(models.Model):
         self.connected, self.disconnected_at = False, now
 
 
-def _columns(model: type[models.Model], alias: str, quote: Any) -> tuple[list[str], list[str]]:
-    fields = model._meta.concrete_fields
-    return [f.attname for f in fields], [f"{alias}.{quote(f.column)}" for f in fields]
+class _HotPath:
+    """The message path's SQL for one database, and the rows it returns made into models."""
+
+    def __init__(self, db: str) -> None:
+        connection = connections[db]
+        quote = connection.ops.quote_name
+        user_model = WebSocketSession._meta.get_field("user").related_model
+        self.db = db
+        self.models = ((WebSocketSession, "s"), (user_model, "u"))
+        self.names = [[f.attname for f in m._meta.concrete_fields] for m, _ in self.models]
+        self.converters = []
+        for model, alias in self.models:
+            for field in model._meta.concrete_fields:
+                col = field.get_col(alias)
+                found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                self.converters.append((found, col))
+        columns = ", ".join(
+            f"{alias}.{quote(f.column)}"
+            for model, alias in self.models
+            for f in model._meta.concrete_fields
+        )
+        table = quote(WebSocketSession._meta.db_table)
+        join = (
+            f" LEFT JOIN {quote(user_model._meta.db_table)} u"
+            f" ON u.{quote(user_model._meta.pk.column)} = s.{quote('user_id')}"
+        )
+        where = "connection_id = %s AND api_gateway_id = %s AND connected = %s"
+        # Only identifiers from model metadata are interpolated; values are parameters.
+        if connection.vendor == "postgresql":
+            self.select = (
+                f"WITH s AS (UPDATE {table} SET request_count = request_count + 1"  # noqa: S608
+                f" WHERE {where} RETURNING *) SELECT {columns} FROM s{join}"
+            )
+            self.count = ""
+        else:
+            self.select = f"SELECT {columns} FROM {table} s{join} WHERE s.{where}"  # noqa: S608
+            pk = quote(WebSocketSession._meta.pk.column)
+            self.count = f"UPDATE {table} SET request_count = request_count + 1 WHERE {pk} = %s"  # noqa: S608
+
+    def load(self, connection_id: str, gateway_id: int) -> WebSocketSession | None:
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            cursor.execute(self.select, [connection_id, gateway_id, True])
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            values = list(row)
+            for i, (converters, col) in enumerate(self.converters):
+                for convert in converters:
+                    values[i] = convert(values[i], col, connection)
+            split = len(self.names[0])
+            session = WebSocketSession.from_db(self.db, self.names[0], values[:split])
+            if self.count:
+                cursor.execute(self.count, [session.pk])
+                session.request_count += 1
+        user_model = self.models[1][0]
+        user = None
+        if session.user_id is not None:
+            user = user_model.from_db(self.db, self.names[1], values[split:])
+        WebSocketSession._meta.get_field("user").set_cached_value(session, user)
+        return session
 
 
-def _load_and_count_postgresql(
-    db: str, connection_id: str, gateway_id: int
-) -> WebSocketSession | None:
-    user_model = WebSocketSession._meta.get_field("user").related_model
-    quote = connections[db].ops.quote_name
-    s_names, s_cols = _columns(WebSocketSession, "s", quote)
-    u_names, u_cols = _columns(user_model, "u", quote)
-    table = quote(WebSocketSession._meta.db_table)
-    # Only identifiers from model metadata are interpolated; values are parameters.
-    sql = (
-        f"WITH s AS (UPDATE {table} SET request_count = request_count + 1"  # noqa: S608
-        " WHERE connection_id = %s AND api_gateway_id = %s AND connected RETURNING *)"
-        f" SELECT {', '.join(s_cols + u_cols)} FROM s"
-        f" LEFT JOIN {quote(user_model._meta.db_table)} u"
-        f" ON u.{quote(user_model._meta.pk.column)} = s.{quote('user_id')}"
-    )
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, [connection_id, gateway_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    session = WebSocketSession.from_db(db, s_names, row[: len(s_names)])
-    user_row = row[len(s_names) :]
-    user = user_model.from_db(db, u_names, user_row) if session.user_id is not None else None
-    WebSocketSession._meta.get_field("user").set_cached_value(session, user)
-    return session
+@functools.cache
+def _hot_path(db: str, vendor: str) -> _HotPath:
+    return _HotPath(db)
