@@ -1,6 +1,7 @@
 """Settings of the test suite; ``APIGW_WS_TEST_DB=postgres`` runs it on PostgreSQL."""
 
 import os
+import tempfile
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -8,6 +9,8 @@ USE_TZ = True
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "tests.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Read by live_server's static files handler, which fails on every request without it.
+STATIC_URL = "static/"
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -52,7 +55,16 @@ if DB == "postgres":
         }
     }
 elif DB == "sqlite":
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    # The test database is a file, not ":memory:": live_server (tests/devgateway) serves
+    # requests on many threads, which would all share the one in-memory connection.
+    _sqlite_test_file = os.path.join(tempfile.gettempdir(), f"apigw_ws_test_{os.getpid()}.db")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "TEST": {"NAME": _sqlite_test_file},
+        }
+    }
 else:
     raise RuntimeError(f"APIGW_WS_TEST_DB must be 'sqlite' or 'postgres', not {DB!r}")
 
