@@ -512,6 +512,101 @@ def test_a_handler_returning_what_json_cannot_encode_is_a_handler_bug_not_an_ala
     assert_handler_bug_answered_generically(response, caplog, admin_mail)
 
 
+class Broken:
+    """A plugin whose every per-request hook raises: a plugin bug, not bad input."""
+
+    def __init__(self, hook):
+        self.hook = hook
+
+    def _fail(self):
+        raise RuntimeError("plugin bug hunter2")
+
+    @apigw_ws.hookimpl
+    def apigw_ws_authorize_connect(self, context):
+        if self.hook == "authorize_connect":
+            self._fail()
+
+    @apigw_ws.hookimpl
+    def apigw_ws_validate_message(self, context, handler, body):
+        if self.hook == "validate_message":
+            self._fail()
+
+    @apigw_ws.hookimpl
+    def apigw_ws_check_permission(self, context, handler):
+        if self.hook == "check_permission":
+            self._fail()
+
+    @apigw_ws.hookimpl
+    def apigw_ws_token_backend(self):
+        if self.hook == "token_backend":
+            return self
+
+    @apigw_ws.hookimpl
+    def apigw_ws_rate_limit_store(self):
+        if self.hook == "rate_limit_store":
+            return self
+
+    def authenticate(self, context):
+        self._fail()
+
+    def hit(self, key, *, limit, window):
+        self._fail()
+
+
+@pytest.mark.parametrize("hook", ["authorize_connect", "token_backend", "rate_limit_store"])
+def test_a_plugin_hook_that_raises_on_connect_answers_a_generic_500_and_writes_no_session(
+    ws_client, ws_plugins, caplog, admin_mail, hook
+):
+    ws_plugins.add(Broken(hook))
+    caplog.set_level(logging.INFO)
+    conn = ws_client.connect(channel="lobby")
+    assert_handler_bug_answered_generically(conn.response, caplog, admin_mail)
+    assert not WebSocketSession.objects.exists()
+
+
+@pytest.mark.parametrize("hook", ["validate_message", "check_permission"])
+def test_a_guard_hook_that_raises_on_a_message_answers_a_generic_500_and_runs_no_handler(
+    ws_client, victim, ws_plugins, caplog, admin_mail, handler_calls, hook
+):
+    ws_plugins.add(Broken(hook))
+    caplog.set_level(logging.INFO)
+    response = victim.send({"text": "hi"})
+    assert_handler_bug_answered_generically(response, caplog, admin_mail)
+    assert handler_calls == []
+
+
+class CountingStore:
+    """A rate-limit store that counts attempts and never refuses."""
+
+    def __init__(self):
+        self.keys = []
+
+    @apigw_ws.hookimpl
+    def apigw_ws_rate_limit_store(self):
+        return self
+
+    def hit(self, key, *, limit, window):
+        self.keys.append(key)
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("query", "origin"),
+    [({"channel": "bad channel!"}, None), ({"channel": "lobby"}, "https://evil.example")],
+)
+def test_connects_refused_for_their_channel_or_origin_still_count_against_the_rate_limit(
+    ws_client, ws_plugins, query, origin
+):
+    store = CountingStore()
+    ws_plugins.add(store)
+    if origin:
+        ws_client.origin = origin
+    conn = ws_client.connect(**query)
+    assert conn.response.status_code in (400, 403)
+    assert len(store.keys) == 1
+    assert store.keys[0].startswith("connect:ip:")
+
+
 # -- properties over every route --------------------------------------------------------
 
 PROPERTY = settings(

@@ -121,6 +121,22 @@ def dispatch(request: HttpRequest, route: str) -> HttpResponse:
         return _message(plugins, event, gateway, request)
     except RequestRefused as exc:
         return _refusal(exc, request, route)
+    except Exception:
+        # A bug in a plugin hook (token backend, rate-limit store, authorize_connect,
+        # on_connect...) outside a handler's own call, which _message reports itself.
+        return _internal_error("apigw_ws: plugin code failed on route %r", route[:64])
+
+
+def _internal_error(message: str, *args: Any) -> HttpResponse:
+    """Log the current exception once and answer a generic 500.
+
+    Plugin and handler bugs are reachable by any client, so there is no admin mail and
+    nothing of the exception in the response: the detail is only in the log.
+    """
+    logger.exception(message, *args)
+    response = _json({"error": "Internal error"}, status=500)
+    response._has_been_logged = True  # Django's log_response would log it again
+    return response
 
 
 def _user_for_connect(
@@ -137,9 +153,9 @@ def _user_for_connect(
 def _connect(
     plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest
 ) -> HttpResponse:
-    channel = event.query.get("channel") or gateway.default_channel_name
-    if channel:
-        check_channel_name(channel)
+    # Cheapest and most probe-resistant first: a refused attempt still counts against
+    # the rate limit, and nothing a token backend might spend is touched before the
+    # origin and the channel have passed.
     store = plugins.rate_limit_store
     if store is not None and event.source_ip:
         limits = ws_settings.RATE_LIMIT
@@ -154,6 +170,9 @@ def _connect(
     allowed = ws_settings.ALLOWED_ORIGINS
     if origin and not origin_allowed(origin, host=event.header("host"), allowed=allowed):
         raise Forbidden(f"origin {origin[:200]!r} is not allowed", public="Origin not allowed")
+    channel = event.query.get("channel") or gateway.default_channel_name
+    if channel:
+        check_channel_name(channel)
     user = _user_for_connect(plugins, request, event, channel, gateway)
     context = ConnectContext(
         event=event, channel=channel, user=user, gateway=gateway, request=request
@@ -217,12 +236,13 @@ def _message(
     except RequestRefused:
         raise
     except Exception:
-        # A handler bug (it raised, or returned what JSON cannot encode): logged once
-        # here, generic 500, and no admin mail from a path that any client can trigger.
-        logger.exception("apigw_ws handler %r on route %r raised", handler.name, handler.route)
-        response = _json({"error": "Internal error"}, status=500)
-        response._has_been_logged = True  # Django's log_response would log it again
-        return response
+        # The handler raised or returned what JSON cannot encode, or one of the
+        # validators or permission checks that guard it raised.
+        return _internal_error(
+            "apigw_ws: handler %r on route %r (or a validator or permission check) failed",
+            handler.name,
+            handler.route,
+        )
 
 
 def _notify(hook: Any, session: WebSocketSession) -> None:
