@@ -71,9 +71,12 @@ def _packages_distributions() -> Mapping[str, list[str]]:
 
 def _distribution_of(module: ModuleType | Any) -> tuple[str, str]:
     top = getattr(module, "__name__", type(module).__module__).split(".")[0]
-    for dist in _packages_distributions().get(top, []):
+    # An editable install records a .pth file, not its packages, so the mapping misses
+    # it; a distribution named like its top-level package (apigw_ws -> apigw-ws) is the
+    # usual case and is looked up directly.
+    for dist in [*_packages_distributions().get(top, []), top]:
         try:
-            return dist, metadata.version(dist)
+            return metadata.metadata(dist)["Name"], metadata.version(dist)
         except metadata.PackageNotFoundError:
             continue
     return "", ""
@@ -99,9 +102,11 @@ class _Loader:
             self.manager.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
             self._fail(name, f"has an invalid hook implementation: {exc}")
+            self.infos.append(PluginInfo(name, source, *dist))
             return
         except Exception as exc:  # any import-time error must name the plugin
             self._fail(name, f"failed to load: {type(exc).__name__}: {exc}")
+            self.infos.append(PluginInfo(name, source, *dist))
             return
         if dist == ("", ""):
             dist = _distribution_of(plugin)

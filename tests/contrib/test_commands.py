@@ -275,3 +275,19 @@ def test_ws_plugins_marks_a_plugin_whose_handler_registration_failed_as_error(ws
     assert [p for p in row["problems"] if "registered an invalid handler" in p]
     assert "'badreg'" in str(error)
     assert "plugin 'badreg'" in err
+
+
+def test_ws_plugins_lists_a_plugin_that_failed_to_import_with_status_error():
+    with ws_settings(PLUGINS=[*settings.APIGW_WS["PLUGINS"], BROKEN]):
+        _, out, _ = run_failing("ws_plugins", "--json")
+    rows = by_name(json.loads(out))
+    assert rows[BROKEN]["status"] == "error"
+    assert rows[BROKEN]["hooks"] == []
+    assert "ModuleNotFoundError" in rows[BROKEN]["problems"][0]
+
+
+def test_ws_plugins_names_the_distribution_of_a_built_in_plugin_even_from_an_editable_install():
+    rows = by_name(json.loads(run("ws_plugins", "--json")[0]))
+    builtin = rows["apigw_ws.builtin_plugins.permissions"]
+    assert builtin["distribution"] == "apigw-ws"
+    assert builtin["version"] == apigw_ws.__version__
