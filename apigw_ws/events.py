@@ -26,7 +26,8 @@ def url_route_for(route_key: str) -> str:
 
 
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType(dict(value))
+    # Already frozen (``attrs.evolve`` passes the field on): no copy needed.
+    return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
 
 
 @attrs.frozen

@@ -63,6 +63,9 @@ elif DB == "sqlite":
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": ":memory:",
             "TEST": {"NAME": _sqlite_test_file},
+            # Many live_server threads write at once: wait for the lock rather than fail,
+            # and take it when a transaction starts (no deferred-to-write upgrade errors).
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
         }
     }
 else:

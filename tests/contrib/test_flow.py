@@ -78,3 +78,31 @@ def test_the_hot_path_loads_session_and_user_with_python_types(
     stored = WebSocketSession.objects.get(pk=session.pk)
     assert (stored.request_count, stored.channel_name) == (1, "lobby")
     assert WebSocketSession.objects.for_message("unknown", ws_gateway) is None
+
+
+@pytest.mark.parametrize("json_user", [True, False], ids=["one-statement", "two-statements"])
+def test_every_hot_path_strategy_loads_the_same_session_and_user(
+    ws_client, ws_gateway, client, django_user_model, json_user, monkeypatch
+):
+    from apigw_ws.contrib.django.models import session as session_module
+
+    session_module._hot_path.cache_clear()
+    monkeypatch.setattr(
+        session_module._HotPath, "_sqlite_can_return_json", classmethod(lambda *a: json_user)
+    )
+    try:
+        anonymous = ws_client.connect(channel="lobby")
+        user = django_user_model.objects.create_user("erin", email="e@example.com")
+        client.force_login(user)
+        logged_in = ws_client.connect(channel="lobby")
+        for _ in range(2):
+            loaded = WebSocketSession.objects.for_message(logged_in.connection_id, ws_gateway)
+        assert loaded.user == user
+        assert loaded.user.last_login == django_user_model.objects.get(pk=user.pk).last_login
+        assert loaded.request_count == 2
+        assert WebSocketSession.objects.get(pk=loaded.pk).request_count == 2
+        alone = WebSocketSession.objects.for_message(anonymous.connection_id, ws_gateway)
+        assert alone.user is None
+        assert alone.user_id is None
+    finally:
+        session_module._hot_path.cache_clear()

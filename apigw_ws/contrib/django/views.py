@@ -6,8 +6,10 @@ and refusals into responses. Refusals get a generic JSON body; the detail is log
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -43,25 +45,47 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "x-apigw-ws-secret"
 
 
-def _source_ip(request: HttpRequest) -> str:
+def _headers(meta: Mapping[str, Any]) -> dict[str, str]:
+    """Return the request's headers with lower-case names, read from ``META`` in one pass.
+
+    The same names as ``request.headers``, without building its case-insensitive mapping.
+    """
+    headers = {}
+    for key, value in meta.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = value
+        elif key in _UNPREFIXED_HEADERS:
+            headers[_UNPREFIXED_HEADERS[key]] = value
+    return headers
+
+
+_UNPREFIXED_HEADERS = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized_ip(candidate: str) -> str:
+    try:
+        return str(ipaddress.ip_address(candidate.strip()))
+    except ValueError:
+        return ""
+
+
+def _source_ip(headers: Mapping[str, str], meta: Mapping[str, Any]) -> str:
     # The mapped context.identity.sourceIp; never the client-chosen X-Forwarded-For.
-    mapped = request.headers.get("X-Apigw-Ws-Source-Ip", "")
-    for candidate in (mapped, request.META.get("REMOTE_ADDR", "")):
-        try:
-            return str(ipaddress.ip_address(candidate.strip()))
-        except ValueError:
-            continue
-    return ""
+    return _normalized_ip(headers.get("x-apigw-ws-source-ip", "")) or _normalized_ip(
+        meta.get("REMOTE_ADDR", "")
+    )
 
 
 def event_from_request(request: HttpRequest, route: str) -> Event:
     """Build the immutable ``Event`` of a request's headers; see ``with_payload``."""
+    headers = _headers(request.META)
     return Event(
         route=route,
-        connection_id=request.headers.get("Connectionid", ""),
-        api_id=request.headers.get("X-Amzn-Apigateway-Api-Id", ""),
-        headers={name.lower(): value for name, value in request.headers.items()},
-        source_ip=_source_ip(request),
+        connection_id=headers.get("connectionid", ""),
+        api_id=headers.get("x-amzn-apigateway-api-id", ""),
+        headers=headers,
+        source_ip=_source_ip(headers, request.META),
     )
 
 
@@ -74,7 +98,8 @@ def with_payload(event: Event, request: HttpRequest) -> Event:
     if length > ws_settings.MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(f"Content-Length {length} exceeds {ws_settings.MAX_MESSAGE_BYTES}")
     try:
-        return attrs.evolve(event, query=request.GET.dict(), body=request.body)
+        query = request.GET.dict() if request.META.get("QUERY_STRING") else {}
+        return attrs.evolve(event, query=query, body=request.body)
     except SuspiciousOperation as exc:  # e.g. too many query fields: bad input, no alert
         raise BadRequest(f"{type(exc).__name__}: {exc}") from None
 
