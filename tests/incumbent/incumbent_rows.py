@@ -18,7 +18,7 @@ def create(user_id: int) -> None:
         WebSocketSession,
     )
 
-    chat, other = ApiGateway.objects.bulk_create(
+    chat, _other = ApiGateway.objects.bulk_create(
         [
             ApiGateway(
                 api_name="chat",

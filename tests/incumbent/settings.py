@@ -8,7 +8,7 @@ through its models. Our app is not installed here: the two cannot share a projec
 import json
 import os
 
-SECRET_KEY = "incumbent-test-only"  # noqa: S105
+SECRET_KEY = "incumbent-test-only"
 USE_TZ = True
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -56,7 +56,11 @@ def run(*args):
 def test_gateways_are_imported_with_every_field_both_models_share(incumbent_rows):
     run()
     chat = ApiGateway.objects.get(api_name="chat")
-    assert (chat.api_id, chat.stage_name, chat.api_description) == ("abc123defg", "prod", "the chat")
+    assert (chat.api_id, chat.stage_name, chat.api_description) == (
+        "abc123defg",
+        "prod",
+        "the chat",
+    )
     assert chat.target_base_endpoint == "https://www.example.com/ws/"
     assert chat.default_channel_name == "lobby"
     assert chat.domain_name == "ws.example.com"
