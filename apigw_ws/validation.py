@@ -153,6 +153,10 @@ def _nesting_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+#: One decoder for every message (``json.loads`` with options builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
     """Return the JSON object in ``body``, or raise for anything else.
 
@@ -163,9 +167,7 @@ def parse_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"body of {len(body)} bytes exceeds {max_bytes}")
     try:
-        value = json.loads(
-            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
-        )
+        value = _DECODER.decode(body.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
         raise BadRequest(f"body is not JSON: {type(exc).__name__}") from None
     if not isinstance(value, dict):
