@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from . import subprotocols as _subprotocols
 from .events import Event
 
 
@@ -35,6 +36,17 @@ class ConnectContext:
     @property
     def query(self) -> Mapping[str, str]:
         return self.event.query
+
+    @property
+    def subprotocols(self) -> tuple[str, ...]:
+        """Return the valid subprotocols the client offered, in its order of preference."""
+        return _subprotocols.offered(self.event.header("sec-websocket-protocol"))
+
+    @property
+    def subprotocol(self) -> str | None:
+        """Return the subprotocol the connect response echoes: the first offered one
+        that carries no token (see ``apigw_ws.subprotocols``), or ``None``."""
+        return _subprotocols.choose(self.subprotocols)
 
 
 @attrs.frozen

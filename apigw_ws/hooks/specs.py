@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import hookspec
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from ..backends import RateLimitStore, TokenBackend
     from ..context import ConnectContext, MessageContext
@@ -83,7 +83,11 @@ def apigw_ws_token_backend() -> TokenBackend | None:
 
     Called once when the plugins are loaded. The backend's ``authenticate(context)``
     returns the user a connect token names (spending the token), ``None`` when the request
-    carries no token, or raises ``apigw_ws.Forbidden`` for a bad one.
+    carries no token, or raises ``apigw_ws.Forbidden`` for a bad one. It runs in the same
+    database transaction as ``apigw_ws_authorize_connect`` and the session insert, so a
+    connect refused after it rolls back the spending. A backend that also has
+    ``issue(request)`` (returning an object with ``token`` and ``expires_in``) is served
+    at ``ws/token``.
 
     Results: first non-``None`` result wins, in plugin order (last registered first, as in
     pluggy); with no backend, connects are anonymous unless the Django session says
@@ -119,4 +123,17 @@ def apigw_ws_on_disconnect(session: Any) -> None:
 
     Called after the session row is marked disconnected on ``$disconnect`` (which API
     Gateway delivers best-effort). Results: ignored; an exception is logged.
+    """
+
+
+@hookspec
+def apigw_ws_on_sessions_gone(connection_ids: Sequence[str], source: str) -> None:
+    """Notify that connections were found gone and their sessions marked disconnected.
+
+    Called once per fan-out or ``ws_prune`` run, after the one bulk ``UPDATE``, with the
+    ids of the sessions it marked (never those whose ``$connect`` may still be in
+    flight). ``source`` is ``"send"`` (the Management API answered 410 to a post) or
+    ``"prune"`` (``GetConnection`` answered 410). Unlike ``apigw_ws_on_disconnect``, no
+    session rows are loaded: a broadcast can find thousands gone at once.
+    Results: ignored; every implementation is called. An exception is logged.
     """

@@ -11,6 +11,14 @@
 | W002 | unknown ``APIGW_WS`` key |
 | W003 | ``ALLOWED_ORIGINS`` contains ``*`` |
 | W004 | ``MAX_MESSAGE_BYTES`` above API Gateway's limit |
+| E020 | a ``TOKENS`` value has the wrong type |
+| W020, W021 | unknown ``TOKENS`` key; ``TOKENS["EXPIRY_SECONDS"]`` above 300 |
+| E030, W030 | a ``RATE_LIMIT`` value is wrong; unknown ``RATE_LIMIT`` key |
+| E031, W031 | a ``CHANNELS`` value is wrong; unknown ``CHANNELS`` key |
+| E032 | ``RATE_LIMIT["CACHE_ALIAS"]`` names no cache in ``CACHES`` |
+| W032 | the rate-limit cache cannot count across processes (dummy, local-memory, file, database) |
+| E040 | ``AWS_ACCESS_KEY_ID`` without ``AWS_SECRET_ACCESS_KEY``, or the reverse |
+| W040 | no AWS region in settings, environment or profile (deploy checks only) |
 """
 
 from __future__ import annotations
@@ -61,8 +69,87 @@ def check_secret_deploy(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         Warning(
             "APIGW_WS['GATEWAY_SECRET'] is not set: anyone who can reach the ws/ URLs can"
             " forge API Gateway requests, and act as any connected user.",
-            hint="Set a secret of 32+ characters and run 'manage.py ws_gateway apply' so every"
-            " integration sends it.",
+            hint="Set a secret of 32+ characters, then run 'manage.py ws_gateway apply' (or the"
+            " admin action 'Apply') for each gateway: it sets the X-Apigw-Ws-Secret header on"
+            " every integration and redeploys the stage.",
             id=f"{ID_PREFIX}.W001",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_aws_credentials(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Refuse half-set explicit AWS keys."""
+    settings = conf.ws_settings
+    if any(not p.warning for p in conf.validate(settings.user_settings)):
+        return []  # the settings errors say it already
+    if bool(settings.AWS_ACCESS_KEY_ID) == bool(settings.AWS_SECRET_ACCESS_KEY):
+        return []
+    return [
+        Error(
+            "APIGW_WS needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither",
+            hint="Prefer AWS_PROFILE or an IAM role; explicit keys are the last resort.",
+            id=f"{ID_PREFIX}.E040",
+        )
+    ]
+
+
+# Deploy-only: development against ws_devgateway often runs without AWS configuration.
+@register(Tags.compatibility, deploy=True)
+def check_aws_region(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Warn when no region is found in settings, environment or profile."""
+    from apigw_ws.provisioning.clients import resolve_region
+
+    settings = conf.ws_settings
+    if any(not p.warning for p in conf.validate(settings.user_settings)):
+        return []  # the settings errors say it already
+    if resolve_region(settings.REGION, profile=settings.AWS_PROFILE):
+        return []
+    return [
+        Warning(
+            "No AWS region found: provisioning and sending to a gateway without its own"
+            " region will fail.",
+            hint="Set APIGW_WS['REGION'], the AWS_REGION environment variable, a region in"
+            " the AWS profile, or the region of each ApiGateway row.",
+            id=f"{ID_PREFIX}.W040",
+        )
+    ]
+
+
+#: Cache backends whose counters are not shared by all processes, or not atomic.
+_WEAK_COUNTING_CACHES = {
+    "django.core.cache.backends.dummy.DummyCache": "never stores anything",
+    "django.core.cache.backends.locmem.LocMemCache": "counts per process",
+    "django.core.cache.backends.filebased.FileBasedCache": "increments without a lock",
+    "django.core.cache.backends.db.DatabaseCache": "increments without a lock",
+}
+
+
+@register(Tags.caches)
+def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Check that a ``cache`` rate-limit store has a cache that can count for every process."""
+    from django.conf import settings
+
+    options = conf.ws_settings.RATE_LIMIT
+    if not isinstance(options, dict) or options.get("STORE") != "cache":
+        return []
+    alias = options.get("CACHE_ALIAS")
+    backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+    if backend is None:
+        return [
+            Error(
+                f"APIGW_WS['RATE_LIMIT']['CACHE_ALIAS'] is {alias!r}, which is not in CACHES",
+                id=f"{ID_PREFIX}.E032",
+            )
+        ]
+    if backend in _WEAK_COUNTING_CACHES:
+        return [
+            Warning(
+                f"The rate-limit cache {alias!r} {_WEAK_COUNTING_CACHES[backend]}: connect"
+                " limits will not hold across processes",
+                hint="Use Redis (django.core.cache.backends.redis.RedisCache) or Memcached,"
+                " or RATE_LIMIT['STORE'] = 'database'.",
+                id=f"{ID_PREFIX}.W032",
+            )
+        ]
+    return []

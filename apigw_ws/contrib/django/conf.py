@@ -23,12 +23,23 @@ DEFAULTS: dict[str, Any] = {
     "REGION": None,
     "ENDPOINT_URL": None,
     "AWS_PROFILE": None,
+    "AWS_ACCESS_KEY_ID": None,
+    "AWS_SECRET_ACCESS_KEY": None,
+    "AWS_SESSION_TOKEN": None,
     "SEND_CONCURRENCY": 32,
+    "SEND_TRANSPORT": None,
+    "TASK_BACKEND": "default",
     "GATEWAY_SECRET": None,
     "ALLOWED_ORIGINS": None,
     "GATEWAY_CACHE_SECONDS": 60,
-    "TOKENS": {"EXPIRY_SECONDS": 60, "MAX_PER_MINUTE": 20},
-    "RATE_LIMIT": {"STORE": "database", "MAX_ATTEMPTS": 20, "WINDOW_SECONDS": 60},
+    "TOKENS": {"EXPIRY_SECONDS": 60, "MAX_PER_MINUTE": 20, "REQUIRED": True, "BIND_SESSION": True},
+    "RATE_LIMIT": {
+        "STORE": "database",
+        "MAX_ATTEMPTS": 20,
+        "WINDOW_SECONDS": 60,
+        "CACHE_ALIAS": "default",
+    },
+    "CHANNELS": {"ALLOW_UNLISTED": True},
 }
 
 MIN_SECRET_LENGTH = 32
@@ -96,6 +107,73 @@ def _check_origins(value: Any) -> list[Problem]:
     return []
 
 
+#: Tokens that live longer than this are warning W021: a token is fetched just before use.
+MAX_SENSIBLE_TOKEN_EXPIRY = 300
+
+_TOKEN_TYPES: dict[str, tuple[Any, str]] = {
+    "EXPIRY_SECONDS": (_is_positive_int, "a positive integer"),
+    "MAX_PER_MINUTE": (_is_positive_int, "a positive integer"),
+    "REQUIRED": (lambda v: isinstance(v, bool), "True or False"),
+    "BIND_SESSION": (lambda v: isinstance(v, bool), "True or False"),
+}
+
+
+def _check_tokens(value: Any) -> list[Problem]:
+    if not isinstance(value, Mapping):
+        return []  # E002 already
+    problems = [
+        Problem("W020", f"TOKENS has an unknown key {key!r}", warning=True)
+        for key in value
+        if key not in _TOKEN_TYPES
+    ]
+    for key, (ok, wanted) in _TOKEN_TYPES.items():
+        if key in value and not ok(value[key]):
+            msg = f"TOKENS[{key!r}] must be {wanted}, got {value[key]!r}"
+            problems.append(Problem("E020", msg))
+    expiry = value.get("EXPIRY_SECONDS")
+    if _is_positive_int(expiry) and expiry > MAX_SENSIBLE_TOKEN_EXPIRY:
+        problems.append(
+            Problem(
+                "W021",
+                f"TOKENS['EXPIRY_SECONDS'] is {expiry}: a leaked token stays usable that long",
+                hint="Pages fetch a token right before connecting; 60 seconds is plenty.",
+                warning=True,
+            )
+        )
+    return problems
+
+
+_RATE_LIMIT_TYPES: dict[str, tuple[Any, str]] = {
+    "STORE": (lambda v: v in ("database", "cache"), "'database' or 'cache'"),
+    "MAX_ATTEMPTS": (_is_positive_int, "a positive integer"),
+    "WINDOW_SECONDS": (_is_positive_int, "a positive integer"),
+    "CACHE_ALIAS": (lambda v: isinstance(v, str) and v != "", "a CACHES alias"),
+}
+
+_CHANNELS_TYPES: dict[str, tuple[Any, str]] = {
+    "ALLOW_UNLISTED": (lambda v: isinstance(v, bool), "True or False"),
+}
+
+
+def _check_options(
+    name: str, value: Any, types: dict[str, tuple[Any, str]], number: str
+) -> list[Problem]:
+    """Check the inner keys of a dict setting: unknown ones warn, wrong types are errors."""
+    if not isinstance(value, Mapping):
+        return []  # E002 already
+    problems = [
+        Problem("W" + number, f"{name} has an unknown key {key!r}", warning=True)
+        for key in value
+        if key not in types
+    ]
+    for key, (ok, wanted) in types.items():
+        if key in value and not ok(value[key]):
+            problems.append(
+                Problem("E" + number, f"{name}[{key!r}] must be {wanted}, got {value[key]!r}")
+            )
+    return problems
+
+
 _TYPES: dict[str, tuple[Any, str]] = {
     "PLUGINS": (_is_str_list, "a list of dotted module paths"),
     "BLOCKED_PLUGINS": (_is_str_list, "a list of plugin names"),
@@ -105,10 +183,19 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "REGION": (lambda v: v is None or isinstance(v, str), "a region name or None"),
     "ENDPOINT_URL": (lambda v: v is None or isinstance(v, str), "a URL or None"),
     "AWS_PROFILE": (lambda v: v is None or isinstance(v, str), "a profile name or None"),
+    "AWS_ACCESS_KEY_ID": (lambda v: v is None or isinstance(v, str), "a string or None"),
+    "AWS_SECRET_ACCESS_KEY": (lambda v: v is None or isinstance(v, str), "a string or None"),
+    "AWS_SESSION_TOKEN": (lambda v: v is None or isinstance(v, str), "a string or None"),
     "SEND_CONCURRENCY": (_is_positive_int, "a positive integer"),
+    "SEND_TRANSPORT": (
+        lambda v: v in (None, "boto3", "aiohttp", "auto"),
+        "None, 'boto3', 'aiohttp' or 'auto'",
+    ),
+    "TASK_BACKEND": (lambda v: isinstance(v, str) and v != "", "a TASKS backend alias"),
     "GATEWAY_CACHE_SECONDS": (lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
     "TOKENS": (lambda v: isinstance(v, Mapping), "a dict"),
     "RATE_LIMIT": (lambda v: isinstance(v, Mapping), "a dict"),
+    "CHANNELS": (lambda v: isinstance(v, Mapping), "a dict"),
 }
 
 
@@ -144,6 +231,9 @@ def validate(user: Any) -> list[Problem]:
         )
     problems += _check_secret(user.get("GATEWAY_SECRET"))
     problems += _check_origins(user.get("ALLOWED_ORIGINS"))
+    problems += _check_tokens(user.get("TOKENS"))
+    problems += _check_options("RATE_LIMIT", user.get("RATE_LIMIT"), _RATE_LIMIT_TYPES, "030")
+    problems += _check_options("CHANNELS", user.get("CHANNELS"), _CHANNELS_TYPES, "031")
     return problems
 
 

@@ -16,12 +16,12 @@ import attrs
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import SuspiciousOperation
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from apigw_ws import pipeline
+from apigw_ws import pipeline, ratelimits
 from apigw_ws.context import ConnectContext, MessageContext, Reply
 from apigw_ws.errors import (
     BadRequest,
@@ -83,7 +83,9 @@ def event_from_request(request: HttpRequest, route: str) -> Event:
     return Event(
         route=route,
         connection_id=headers.get("connectionid", ""),
-        api_id=headers.get("x-amzn-apigateway-api-id", ""),
+        # The mapped context.apiId where provisioning set it up (AWS may not send its own
+        # X-Amzn-Apigateway-Api-Id on $connect); AWS's header otherwise.
+        api_id=headers.get("x-apigw-ws-api-id") or headers.get("x-amzn-apigateway-api-id", ""),
         headers=headers,
         source_ip=_source_ip(headers, request.META),
     )
@@ -175,22 +177,25 @@ def _user_for_connect(
     return getattr(request, "user", None) or AnonymousUser()
 
 
+def _rate_limit(plugins: Plugins, key: str) -> None:
+    if plugins.rate_limit_store is not None:
+        limits = ws_settings.RATE_LIMIT
+        ratelimits.enforce(
+            plugins.rate_limit_store,
+            key,
+            limit=limits["MAX_ATTEMPTS"],
+            window=limits["WINDOW_SECONDS"],
+        )
+
+
 def _connect(
     plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest
 ) -> HttpResponse:
     # Cheapest and most probe-resistant first: a refused attempt still counts against
     # the rate limit, and nothing a token backend might spend is touched before the
     # origin and the channel have passed.
-    store = plugins.rate_limit_store
-    if store is not None and event.source_ip:
-        limits = ws_settings.RATE_LIMIT
-        wait = store.hit(
-            f"connect:ip:{event.source_ip}",
-            limit=limits["MAX_ATTEMPTS"],
-            window=limits["WINDOW_SECONDS"],
-        )
-        if wait:
-            raise RateLimited(f"connect rate limit for {event.source_ip}", retry_after=wait)
+    if event.source_ip:
+        _rate_limit(plugins, ratelimits.ip_key(event.source_ip))
     origin = event.header("origin")
     allowed = ws_settings.ALLOWED_ORIGINS
     if origin and not origin_allowed(origin, host=event.header("host"), allowed=allowed):
@@ -198,24 +203,32 @@ def _connect(
     channel = event.query.get("channel") or gateway.default_channel_name
     if channel:
         check_channel_name(channel)
-    user = _user_for_connect(plugins, request, event, channel, gateway)
-    context = ConnectContext(
-        event=event, channel=channel, user=user, gateway=gateway, request=request
-    )
-    pipeline.authorize_connect(plugins, context)
-    try:
-        session = WebSocketSession.objects.create(
-            connection_id=event.connection_id,
-            api_gateway=gateway,
-            channel_name=channel,
-            user=user if getattr(user, "is_authenticated", False) else None,
-            source_ip=event.source_ip or None,
-            user_agent=event.header("user-agent")[:255],
+    # One transaction from the token to the session row: a connect refused after the
+    # token was checked (authorize_connect, a duplicate id...) leaves the token unspent.
+    with transaction.atomic():
+        user = _user_for_connect(plugins, request, event, channel, gateway)
+        if getattr(user, "is_authenticated", False):
+            _rate_limit(plugins, ratelimits.user_key(user.pk))
+        context = ConnectContext(
+            event=event, channel=channel, user=user, gateway=gateway, request=request
         )
-    except IntegrityError:
-        raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
+        pipeline.authorize_connect(plugins, context)
+        try:
+            session = WebSocketSession.objects.create(
+                connection_id=event.connection_id,
+                api_gateway=gateway,
+                channel_name=channel,
+                user=user if getattr(user, "is_authenticated", False) else None,
+                source_ip=event.source_ip or None,
+                user_agent=event.header("user-agent")[:255],
+            )
+        except IntegrityError:
+            raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
     _notify(plugins.hook.apigw_ws_on_connect, session)
-    return _json({})
+    response = _json({})
+    if context.subprotocol:
+        response["Sec-WebSocket-Protocol"] = context.subprotocol
+    return response
 
 
 def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResponse:

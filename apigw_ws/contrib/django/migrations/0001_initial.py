@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,47 +16,171 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ApiGateway',
+            name="ApiGateway",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('api_name', models.CharField(max_length=255, unique=True, verbose_name='API name')),
-                ('api_description', models.CharField(blank=True, max_length=255, verbose_name='description')),
-                ('api_id', models.CharField(blank=True, help_text='The id AWS gave the API; requests must carry it in X-Amzn-Apigateway-Api-Id.', max_length=64, verbose_name='API id')),
-                ('stage_name', models.CharField(default='production', max_length=128, verbose_name='stage')),
-                ('region', models.CharField(blank=True, max_length=32, verbose_name='region')),
-                ('default_channel_name', models.CharField(blank=True, max_length=128, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_-]+$', "Use only letters, digits, '_' and '-'.")], verbose_name='default channel')),
-                ('target_base_endpoint', models.URLField(blank=True, help_text='Where API Gateway posts events, e.g. https://www.example.com/ws/', verbose_name='target base endpoint')),
-                ('route_selection_expression', models.CharField(default='$request.body.action', max_length=255)),
-                ('api_endpoint', models.CharField(blank=True, help_text='wss:// URL clients connect to', max_length=255, verbose_name='API endpoint')),
-                ('enabled', models.BooleanField(default=True, help_text='Requests of a disabled gateway are refused.', verbose_name='enabled')),
-                ('created_on', models.DateTimeField(auto_now_add=True)),
-                ('updated_on', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "api_name",
+                    models.CharField(max_length=255, unique=True, verbose_name="API name"),
+                ),
+                (
+                    "api_description",
+                    models.CharField(blank=True, max_length=255, verbose_name="description"),
+                ),
+                (
+                    "api_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The id AWS gave the API; requests must carry it in X-Amzn-Apigateway-Api-Id.",
+                        max_length=64,
+                        verbose_name="API id",
+                    ),
+                ),
+                (
+                    "stage_name",
+                    models.CharField(default="production", max_length=128, verbose_name="stage"),
+                ),
+                ("region", models.CharField(blank=True, max_length=32, verbose_name="region")),
+                (
+                    "default_channel_name",
+                    models.CharField(
+                        blank=True,
+                        max_length=128,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_-]+$", "Use only letters, digits, '_' and '-'."
+                            )
+                        ],
+                        verbose_name="default channel",
+                    ),
+                ),
+                (
+                    "target_base_endpoint",
+                    models.URLField(
+                        blank=True,
+                        help_text="Where API Gateway posts events, e.g. https://www.example.com/ws/",
+                        verbose_name="target base endpoint",
+                    ),
+                ),
+                (
+                    "route_selection_expression",
+                    models.CharField(default="$request.body.action", max_length=255),
+                ),
+                (
+                    "api_endpoint",
+                    models.CharField(
+                        blank=True,
+                        help_text="wss:// URL clients connect to",
+                        max_length=255,
+                        verbose_name="API endpoint",
+                    ),
+                ),
+                (
+                    "enabled",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Requests of a disabled gateway are refused.",
+                        verbose_name="enabled",
+                    ),
+                ),
+                ("created_on", models.DateTimeField(auto_now_add=True)),
+                ("updated_on", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'API gateway',
-                'verbose_name_plural': 'API gateways',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('api_id', ''), _negated=True), fields=('api_id',), name='apigw_ws_unique_api_id')],
+                "verbose_name": "API gateway",
+                "verbose_name_plural": "API gateways",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("api_id", ""), _negated=True),
+                        fields=("api_id",),
+                        name="apigw_ws_unique_api_id",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WebSocketSession',
+            name="WebSocketSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('connection_id', models.CharField(max_length=128, unique=True, verbose_name='connection id')),
-                ('channel_name', models.CharField(blank=True, max_length=128, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_-]+$', "Use only letters, digits, '_' and '-'.")], verbose_name='channel')),
-                ('connected', models.BooleanField(default=True, verbose_name='connected')),
-                ('request_count', models.PositiveBigIntegerField(default=0, verbose_name='messages received')),
-                ('source_ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='source IP')),
-                ('user_agent', models.CharField(blank=True, max_length=255, verbose_name='user agent')),
-                ('connected_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='connected at')),
-                ('disconnected_at', models.DateTimeField(blank=True, null=True, verbose_name='disconnected at')),
-                ('api_gateway', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='apigw_ws.apigateway', verbose_name='gateway')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='websocket_sessions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "connection_id",
+                    models.CharField(max_length=128, unique=True, verbose_name="connection id"),
+                ),
+                (
+                    "channel_name",
+                    models.CharField(
+                        blank=True,
+                        max_length=128,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_-]+$", "Use only letters, digits, '_' and '-'."
+                            )
+                        ],
+                        verbose_name="channel",
+                    ),
+                ),
+                ("connected", models.BooleanField(default=True, verbose_name="connected")),
+                (
+                    "request_count",
+                    models.PositiveBigIntegerField(default=0, verbose_name="messages received"),
+                ),
+                (
+                    "source_ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="source IP"),
+                ),
+                (
+                    "user_agent",
+                    models.CharField(blank=True, max_length=255, verbose_name="user agent"),
+                ),
+                (
+                    "connected_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="connected at"
+                    ),
+                ),
+                (
+                    "disconnected_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="disconnected at"),
+                ),
+                (
+                    "api_gateway",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="apigw_ws.apigateway",
+                        verbose_name="gateway",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="websocket_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'WebSocket session',
-                'verbose_name_plural': 'WebSocket sessions',
-                'indexes': [models.Index(fields=['channel_name', 'connected'], name='apigw_ws_channel_idx'), models.Index(fields=['connected', 'connected_at'], name='apigw_ws_connected_idx')],
+                "verbose_name": "WebSocket session",
+                "verbose_name_plural": "WebSocket sessions",
+                "indexes": [
+                    models.Index(fields=["channel_name", "connected"], name="apigw_ws_channel_idx"),
+                    models.Index(
+                        fields=["connected", "connected_at"], name="apigw_ws_connected_idx"
+                    ),
+                ],
             },
         ),
     ]

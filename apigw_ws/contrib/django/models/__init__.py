@@ -1,6 +1,16 @@
 """The app's models, one module per idea; import them from here."""
 
+from .channels import ChannelPermission
 from .gateway import ApiGateway
+from .ratelimit import RateLimitCounter
 from .session import WebSocketSession, WebSocketSessionQuerySet
+from .tokens import WebSocketToken
 
-__all__ = ["ApiGateway", "WebSocketSession", "WebSocketSessionQuerySet"]
+__all__ = [
+    "ApiGateway",
+    "ChannelPermission",
+    "RateLimitCounter",
+    "WebSocketSession",
+    "WebSocketSessionQuerySet",
+    "WebSocketToken",
+]

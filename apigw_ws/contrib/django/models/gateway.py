@@ -51,6 +51,42 @@ class ApiGateway(models.Model):
     enabled = models.BooleanField(
         _("enabled"), default=True, help_text=_("Requests of a disabled gateway are refused.")
     )
+    # Provisioning (manage.py ws_gateway): desired state above and here, AWS's answers below.
+    stage_description = models.CharField(_("stage description"), max_length=255, blank=True)
+    tags = models.JSONField(
+        _("tags"), default=dict, blank=True, help_text=_('AWS tags, e.g. {"team": "web"}')
+    )
+    domain_name = models.CharField(
+        _("custom domain"), max_length=253, blank=True, help_text=_("e.g. ws.example.com")
+    )
+    certificate_arn = models.CharField(
+        _("certificate ARN"),
+        max_length=2048,
+        blank=True,
+        help_text=_("ACM certificate for the custom domain, in the gateway's region"),
+    )
+    hosted_zone_id = models.CharField(
+        _("Route 53 hosted zone"),
+        max_length=32,
+        blank=True,
+        help_text=_("Your zone holding the custom domain; only used to print the DNS command"),
+    )
+    deployment_id = models.CharField(_("deployment id"), max_length=64, blank=True, editable=False)
+    api_gateway_domain_name = models.CharField(
+        _("DNS target"),
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text=_("Point the custom domain's CNAME or alias here"),
+    )
+    api_gateway_hosted_zone_id = models.CharField(max_length=32, blank=True, editable=False)
+    api_mapping_id = models.CharField(
+        _("API mapping id"), max_length=64, blank=True, editable=False
+    )
+    last_applied_at = models.DateTimeField(_("last applied"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    # Set while an apply runs: a conditional UPDATE claims it, so two never run at once.
+    apply_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_on = models.DateTimeField(auto_now_add=True)
     updated_on = models.DateTimeField(auto_now=True)
 
@@ -65,6 +101,38 @@ class ApiGateway(models.Model):
 
     def __str__(self) -> str:
         return self.api_name
+
+    def clean(self) -> None:
+        """Refuse what provisioning would refuse: names, non-https targets, domains."""
+        from django.core.exceptions import ValidationError
+
+        from apigw_ws.provisioning import desired
+        from apigw_ws.provisioning.errors import InvalidGatewaySpec
+
+        checks = [
+            (desired.check_api_name, self.api_name),
+            (desired.check_stage_name, self.stage_name),
+            (desired.check_tags, self.tags),
+        ]
+        if self.target_base_endpoint:
+            checks.append((desired.check_target, self.target_base_endpoint))
+        if self.domain_name:
+            checks.append((desired.check_domain_name, self.domain_name))
+        errors: dict[str, str] = {}
+        for check, value in checks:
+            try:
+                check(value)
+            except InvalidGatewaySpec as exc:
+                errors[exc.field] = exc.reason
+        if self.certificate_arn or self.domain_name:
+            try:
+                desired.check_certificate(
+                    self.certificate_arn, domain_name=self.domain_name, region=self.region_name
+                )
+            except InvalidGatewaySpec as exc:
+                errors["certificate_arn"] = exc.reason
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def region_name(self) -> str:

@@ -11,16 +11,24 @@ from django.db import connections, models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apigw_ws.sending import encode_message, post_to_connection
 from apigw_ws.validation import MAX_CHANNEL_NAME_LENGTH
 
-from ..conf import ws_settings
 from .gateway import ApiGateway, channel_name_validator
 
 
 class WebSocketSessionQuerySet(models.QuerySet):
     def connected(self) -> WebSocketSessionQuerySet:
         return self.filter(connected=True)
+
+    def send_message(self, data: Any, **options: Any) -> Any:
+        """Send ``data`` to every connected session here, in parallel; return the report.
+
+        Options (``concurrency``, ``on_commit``, ``background``, ``chunk_size``) are those
+        of ``apigw_ws.contrib.django.sending.send_to_sessions``.
+        """
+        from ..sending import send_to_sessions
+
+        return send_to_sessions(self, data, **options)
 
     def for_message(self, connection_id: str, gateway: ApiGateway) -> WebSocketSession | None:
         """Return the connected session and its user, counting one more request.
@@ -78,16 +86,20 @@ class WebSocketSession(models.Model):
     def send_message(self, data: Any) -> bool:
         """Post ``data`` (JSON-encoded) to this connection; return ``False`` if it is gone.
 
-        A gone connection (410) is marked disconnected with a single ``UPDATE``.
+        A gone connection (410) is marked disconnected with a single ``UPDATE``, unless
+        its ``$connect`` may still be in flight. Raises ``MessageTooLarge`` or
+        ``MessageNotSerializable`` before any network call, ``ManagementApiForbidden``
+        on a 403, ``SendError`` when the message could not be delivered.
         """
-        payload = encode_message(data, max_bytes=ws_settings.MAX_MESSAGE_BYTES)
-        client = self.api_gateway.management_client()
-        try:
-            post_to_connection(client, self.connection_id, payload)
-        except client.exceptions.GoneException:
-            self.mark_disconnected()
-            return False
-        return True
+        from ..sending import send_one
+
+        return send_one(self, data)
+
+    def close(self) -> bool:
+        """Close this connection (``DeleteConnection``); return ``False`` if already gone."""
+        from ..sending import close
+
+        return close(self)
 
     def mark_disconnected(self) -> None:
         now = timezone.now()

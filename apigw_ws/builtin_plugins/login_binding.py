@@ -1,0 +1,121 @@
+"""Login binding: logout, a password change and deactivation end the user's connections.
+
+A session acts as the user bound at ``$connect`` for as long as it lives; this plugin ends
+that binding when the login behind it ends. On Django's ``user_logged_out`` signal, and
+when a user row is saved with a new password hash or ``is_active`` turned off, every
+connected session of that user is marked disconnected in one ``UPDATE`` (later messages
+get 400 "Unknown connection") and, once the transaction commits, closed through the
+Management API (``DeleteConnection``) so the browser sees the socket close.
+
+Not seen: changes that bypass ``Model.save()`` (``QuerySet.update()``, raw SQL). Call
+:func:`end_user_sessions` yourself there.
+
+The receivers are connected when this module is imported, which happens when it is listed
+in ``APIGW_WS["PLUGINS"]``; they do nothing while it is not a loaded plugin.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: Set on a user instance between ``pre_save`` and ``post_save`` when its login changed.
+_ENDS_LOGIN = "_apigw_ws_ends_login"
+_WATCHED_FIELDS = frozenset({"password", "is_active"})
+
+
+def end_user_sessions(user: Any, *, reason: str = "", using: str | None = None) -> int:
+    """Mark every connected session of ``user`` disconnected now; close them on commit.
+
+    Return how many sessions were marked.
+    """
+    from django.db import router, transaction
+    from django.utils import timezone
+
+    from apigw_ws.contrib.django.models import WebSocketSession
+
+    if user is None or user.pk is None:
+        return 0
+    db = using or router.db_for_write(WebSocketSession)
+    sessions = WebSocketSession.objects.using(db).filter(user_id=user.pk, connected=True)
+    to_close = list(sessions.select_related("api_gateway"))
+    marked = sessions.update(connected=False, disconnected_at=timezone.now())
+    if marked:
+        logger.info("apigw_ws: ended %d session(s) of user %s: %s", marked, user.pk, reason)
+        transaction.on_commit(lambda: close_connections(to_close), using=db, robust=True)
+    return marked
+
+
+def close_connections(sessions: list[Any]) -> None:
+    """Close ``sessions`` through the Management API; failures are logged, never raised.
+
+    The one place where login binding reaches API Gateway.
+    """
+    from apigw_ws.contrib.django.sending import endpoint_for, get_sender
+    from apigw_ws.sender import Recipient
+
+    recipients = [Recipient(s.connection_id, endpoint_for(s.api_gateway)) for s in sessions]
+    try:
+        report = get_sender().close(recipients)
+    except Exception:
+        logger.exception("apigw_ws: closing %d connection(s) failed", len(recipients))
+        return
+    for failure in report.failed:
+        logger.warning("apigw_ws: could not close a connection: %s", failure.error)
+
+
+def _plugin_loaded() -> bool:
+    from apigw_ws.contrib.django.runtime import get_plugins
+
+    return get_plugins().manager.is_registered(sys.modules[__name__])
+
+
+def _on_logged_out(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    if user is not None and _plugin_loaded():
+        end_user_sessions(user, reason="logged out")
+
+
+def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    update_fields = kwargs.get("update_fields")
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not _WATCHED_FIELDS & set(update_fields):
+        return  # e.g. update_last_login: no query on every login
+    if not _plugin_loaded():
+        return
+    stored = (
+        sender._default_manager.using(kwargs.get("using"))
+        .filter(pk=instance.pk)
+        .values_list("password", "is_active")
+        .first()
+    )
+    if stored is None:
+        return
+    password, was_active = stored
+    deactivated = was_active and not getattr(instance, "is_active", True)
+    if password != getattr(instance, "password", password) or deactivated:
+        setattr(instance, _ENDS_LOGIN, "deactivated" if deactivated else "password changed")
+
+
+def _after_user_save(sender: Any, instance: Any, **kwargs: Any) -> None:
+    reason = instance.__dict__.pop(_ENDS_LOGIN, None)
+    if reason:
+        end_user_sessions(instance, reason=reason, using=kwargs.get("using"))
+
+
+def _connect_receivers() -> None:
+    from django.conf import settings
+    from django.contrib.auth.signals import user_logged_out
+    from django.db.models.signals import post_save, pre_save
+
+    uid = "apigw_ws.login_binding"
+    user_logged_out.connect(_on_logged_out, dispatch_uid=uid)
+    # A lazy "app_label.Model" sender: resolved once the user model is loaded.
+    pre_save.connect(_before_user_save, sender=settings.AUTH_USER_MODEL, dispatch_uid=uid)
+    post_save.connect(_after_user_save, sender=settings.AUTH_USER_MODEL, dispatch_uid=uid)
+
+
+_connect_receivers()

@@ -1,0 +1,19 @@
+"""What ``manage.py ws_cleanup`` deletes: one function per table that only grows.
+
+Each entry is ``(name, dotted path of a function)``; the function takes no argument,
+deletes what has expired and returns how many rows it deleted. Add a table with one line.
+"""
+
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+CLEANUPS: tuple[tuple[str, str], ...] = (
+    ("tokens", "apigw_ws.contrib.django.tokens.delete_expired_tokens"),
+    ("rate_limits", "apigw_ws.contrib.django.ratelimit_stores.prune_counters"),
+)
+
+
+def run_cleanups(names: tuple[str, ...] = ()) -> dict[str, int]:
+    """Run the cleanups named in ``names`` (all when empty); return the rows each deleted."""
+    return {name: import_string(path)() for name, path in CLEANUPS if not names or name in names}
