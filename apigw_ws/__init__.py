@@ -11,17 +11,22 @@ from .errors import (
     BadRequest,
     ConfigurationError,
     Forbidden,
+    ManagementApiForbidden,
     NotFound,
     PayloadTooLarge,
     PluginError,
     RateLimited,
     RequestRefused,
+    SendError,
     UnknownConnection,
 )
 from .events import Event
 from .handlers import Handler, HandlerRegistry, handler
 from .hooks import hookimpl, hookspec
 from .plugins import DEFAULT_PLUGINS, Plugins, load_plugins
+from .report import Failure, SendReport
+from .sender import Endpoint, Recipient, Sender
+from .sending import MessageNotSerializable, MessageTooLarge
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -29,19 +34,28 @@ __all__ = [
     "BadRequest",
     "ConfigurationError",
     "ConnectContext",
+    "Endpoint",
     "Event",
+    "Failure",
     "Forbidden",
     "Handler",
     "HandlerRegistry",
+    "ManagementApiForbidden",
     "MessageContext",
+    "MessageNotSerializable",
+    "MessageTooLarge",
     "NotFound",
     "PayloadTooLarge",
     "PluginError",
     "Plugins",
     "RateLimitStore",
     "RateLimited",
+    "Recipient",
     "Reply",
     "RequestRefused",
+    "SendError",
+    "SendReport",
+    "Sender",
     "TokenBackend",
     "UnknownConnection",
     "__version__",

@@ -77,3 +77,22 @@ class NotFound(RequestRefused):
 
     status = 404
     public = "Not found"
+
+
+class SendError(ApigwWsError):
+    """A message could not be delivered; ``report`` says to whom and why."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ManagementApiForbidden(ConfigurationError):
+    """The Management API answered 403: the credentials may not post to connections."""
+
+    hint = (
+        "Grant the sending role execute-api:ManageConnections on"
+        " arn:aws:execute-api:<region>:<account>:<api id>/<stage>/POST/@connections/*"
+        " (and GET/DELETE for ws_prune and close()), and check that the endpoint"
+        " (APIGW_WS['ENDPOINT_URL'] or the gateway's api id, stage and region) is right."
+    )

@@ -1,0 +1,119 @@
+"""``manage.py ws_send``: send a message to connections, a user, a channel or everyone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
+
+from apigw_ws.errors import ApigwWsError
+from apigw_ws.report import SendReport
+
+from ...models import ApiGateway, WebSocketSession
+from ...sending import send_to_sessions
+from ..report_output import progress_bar, write_report
+
+
+def parse_data(value: str) -> Any:
+    """Return the JSON of ``value``, or of the file it names as ``@path``."""
+    if value.startswith("@"):
+        try:
+            value = Path(value[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {value[1:]!r}: {exc}") from None
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise CommandError(f"--data is not JSON: {exc}") from None
+
+
+def find_gateway(value: str) -> ApiGateway:
+    """Return the gateway named ``value`` (API name or API id)."""
+    gateway = (
+        ApiGateway.objects.filter(api_name=value).first()
+        or ApiGateway.objects.filter(api_id=value).exclude(api_id="").first()
+    )
+    if gateway is None:
+        raise CommandError(f"no gateway with API name or id {value!r}")
+    return gateway
+
+
+class Command(BaseCommand):
+    help = "Send a JSON message to connected sessions and print what happened to each."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument(
+            "--connection",
+            action="append",
+            metavar="ID",
+            help=(
+                "A connection id (repeatable). Ids may start with '-': write"
+                " --connection=ID so it is not taken for an option."
+            ),
+        )
+        who.add_argument("--user", metavar="USERNAME", help="Every session of this user.")
+        who.add_argument("--channel", metavar="NAME", help="Every session in this channel.")
+        who.add_argument("--all", action="store_true", help="Every connected session.")
+        parser.add_argument(
+            "--data", required=True, help="The message: JSON, or @path of a JSON file."
+        )
+        parser.add_argument("--gateway", help="Only sessions of this gateway (API name or id).")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="Enqueue the send as tasks (APIGW_WS['TASK_BACKEND']) and return at once.",
+        )
+        parser.add_argument("--concurrency", type=int, help="Parallel sends (SEND_CONCURRENCY).")
+        parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+
+    def sessions(self, options: dict[str, Any]) -> QuerySet:
+        sessions = WebSocketSession.objects.all()
+        if options["connection"]:
+            sessions = sessions.filter(connection_id__in=options["connection"])
+        elif options["user"]:
+            user_model = get_user_model()
+            user = user_model._default_manager.filter(
+                **{user_model.USERNAME_FIELD: options["user"]}
+            ).first()
+            if user is None:
+                raise CommandError(f"no user {options['user']!r}")
+            sessions = sessions.filter(user=user)
+        elif options["channel"]:
+            sessions = sessions.filter(channel_name=options["channel"])
+        if options["gateway"]:
+            sessions = sessions.filter(api_gateway=find_gateway(options["gateway"]))
+        return sessions
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["concurrency"] is not None and options["concurrency"] < 1:
+            raise CommandError("--concurrency must be at least 1")
+        data = parse_data(options["data"])
+        sessions = self.sessions(options)
+        try:
+            if options["background"]:
+                results = send_to_sessions(sessions, data, background=True)
+                self.write_enqueued(results, options["json"])
+                return
+            total = sessions.filter(connected=True).count()
+            with progress_bar(total, not options["json"], "sending") as update:
+                report: SendReport = send_to_sessions(
+                    sessions, data, concurrency=options["concurrency"], progress=update
+                )
+        except ApigwWsError as exc:
+            raise CommandError(str(exc)) from None
+        labels = {"sessions": total, "sent": report.sent, "gone": len(report.gone)}
+        write_report(self, report, {**labels, "failed": len(report.failed)}, options["json"])
+        if report.failed:
+            raise CommandError(f"{len(report.failed)} connection(s) failed")
+
+    def write_enqueued(self, results: list[Any], as_json: bool) -> None:
+        ids = [str(result.id) for result in results]
+        if as_json:
+            self.stdout.write(json.dumps({"tasks": ids}, indent=2))
+        else:
+            self.stdout.write(f"enqueued {len(ids)} task(s)")

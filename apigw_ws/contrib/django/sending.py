@@ -1,0 +1,252 @@
+"""Sending to sessions from Django: querysets in, reports out.
+
+The core ``Sender`` does the network work; this module turns sessions into recipients
+(streamed from the database in keyset-paginated chunks, each with its gateway's
+endpoint), marks the gone ones in one bulk ``UPDATE``, defers a send to ``on_commit``
+or hands it to Django's Tasks framework in chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apigw_ws.errors import ManagementApiForbidden, SendError
+from apigw_ws.report import SendReport
+from apigw_ws.sender import Endpoint, Progress, Recipient, Sender
+from apigw_ws.sending import MessageNotSerializable, encode_message
+
+from .conf import ws_settings
+from .runtime import get_plugins
+
+if TYPE_CHECKING:
+    from .models import ApiGateway, WebSocketSession
+
+logger = logging.getLogger(__name__)
+
+#: A 410 this soon after the session row was written may mean its ``$connect`` is still
+#: being answered (API Gateway's integration timeout is 29 s): that session is not dead.
+CONNECT_GRACE = timedelta(seconds=30)
+#: Rows read per query while streaming recipients.
+READ_CHUNK = 2000
+#: Sessions per background task.
+TASK_CHUNK = 1000
+#: Ids per ``UPDATE``: one statement per fan-out unless more than this many are gone.
+GONE_BATCH = 5000
+
+
+def endpoint_for(gateway: ApiGateway | None) -> Endpoint | None:
+    """Return the Management API endpoint of ``gateway``, or ``None`` if it has none."""
+    if gateway is None or not (ws_settings.ENDPOINT_URL or gateway.api_id):
+        return None
+    region = gateway.region_name or None
+    return Endpoint(gateway.management_endpoint, region, ws_settings.AWS_PROFILE)
+
+
+def get_sender(concurrency: int | None = None) -> Sender:
+    """Return a ``Sender`` configured from ``APIGW_WS``."""
+    return Sender(
+        concurrency=concurrency or ws_settings.SEND_CONCURRENCY,
+        max_bytes=ws_settings.MAX_MESSAGE_BYTES,
+        transport=ws_settings.SEND_TRANSPORT,
+    )
+
+
+def connected_pks(sessions: QuerySet, chunk: int) -> Iterator[list[int]]:
+    """Yield the primary keys of the connected sessions in ``sessions``, ``chunk`` at a time.
+
+    Keyset pagination: each chunk is its own short query, so no cursor stays open while
+    the network works, and memory holds one chunk.
+    """
+    if sessions.query.is_sliced:  # cannot be filtered further; a slice is small anyway
+        pks = [s.pk for s in sessions if s.connected]
+        for start in range(0, len(pks), chunk):
+            yield pks[start : start + chunk]
+        return
+    base = sessions.filter(connected=True).order_by("pk").values_list("pk", flat=True)
+    last = None
+    while True:
+        page = base if last is None else base.filter(pk__gt=last)
+        pks = list(page[:chunk])
+        if not pks:
+            return
+        yield pks
+        last = pks[-1]
+
+
+def recipients(sessions: QuerySet) -> Iterator[Recipient]:
+    """Yield a ``Recipient`` for each connected session in ``sessions``, streamed."""
+    from .models import ApiGateway, WebSocketSession
+
+    endpoints: dict[int, Endpoint | None] = {}
+    for pks in connected_pks(sessions, READ_CHUNK):
+        rows = (
+            WebSocketSession.objects.filter(pk__in=pks)
+            .order_by("pk")
+            .values_list("connection_id", "api_gateway_id")
+        )
+        for connection_id, gateway_id in rows:
+            if gateway_id not in endpoints:
+                gateway = ApiGateway.objects.filter(pk=gateway_id).first()
+                endpoints[gateway_id] = endpoint_for(gateway)
+            yield Recipient(connection_id, endpoints[gateway_id])
+
+
+def mark_gone(connection_ids: list[str], *, source: str = "send") -> int:
+    """Mark the sessions of ``connection_ids`` disconnected; return how many were marked.
+
+    One ``UPDATE`` (per ``GONE_BATCH`` ids). Sessions written less than
+    ``CONNECT_GRACE`` ago are left alone: their ``$connect`` may still be in flight.
+    Then ``apigw_ws_on_sessions_gone`` is called with the marked ids.
+    """
+    from .models import WebSocketSession
+
+    if not connection_ids:
+        return 0
+    now = timezone.now()
+    hook = get_plugins().hook.apigw_ws_on_sessions_gone
+    notify = bool(hook.get_hookimpls())
+    marked: list[str] = []
+    count = 0
+    for start in range(0, len(connection_ids), GONE_BATCH):
+        rows = WebSocketSession.objects.filter(
+            connection_id__in=connection_ids[start : start + GONE_BATCH],
+            connected=True,
+            connected_at__lt=now - CONNECT_GRACE,
+        )
+        if notify:
+            batch = list(rows.values_list("connection_id", flat=True))
+            rows = WebSocketSession.objects.filter(connection_id__in=batch, connected=True)
+            marked += batch
+        count += rows.update(connected=False, disconnected_at=now)
+    if notify and marked:
+        try:
+            hook(connection_ids=marked, source=source)
+        except Exception:
+            logger.exception("apigw_ws_on_sessions_gone hook raised")
+    return count
+
+
+def send_now(
+    sessions: QuerySet,
+    payload: bytes,
+    *,
+    concurrency: int | None = None,
+    progress: Progress | None = None,
+) -> SendReport:
+    """Post already encoded ``payload`` to the connected ``sessions``; mark the gone ones."""
+    report = get_sender(concurrency).send(recipients(sessions), payload, progress=progress)
+    mark_gone(report.gone)
+    log = logger.warning if report.failed else logger.info
+    log("apigw_ws fan-out: %s", report)
+    return report
+
+
+def send_to_sessions(
+    sessions: QuerySet,
+    data: Any,
+    *,
+    concurrency: int | None = None,
+    on_commit: bool = False,
+    background: bool = False,
+    chunk_size: int = TASK_CHUNK,
+    progress: Progress | None = None,
+) -> Any:
+    """Send ``data`` to every connected session in ``sessions``.
+
+    ``data`` is encoded and size-checked first, so bad data raises here whatever the
+    mode. Returns the ``SendReport``; with ``background=True`` the list of enqueued
+    task results instead (one task per ``chunk_size`` sessions); with ``on_commit=True``
+    ``None``, the send happening once the current transaction commits (at once outside
+    a transaction).
+    """
+    payload = encode_message(data, max_bytes=ws_settings.MAX_MESSAGE_BYTES)
+    if background:
+        try:
+            text = payload.decode()
+        except UnicodeDecodeError:
+            raise MessageNotSerializable("background sends take text, not binary data") from None
+        run = partial(enqueue_chunks, sessions, text, chunk_size=chunk_size)
+    else:
+        run = partial(send_now, sessions, payload, concurrency=concurrency, progress=progress)
+    if on_commit:
+        transaction.on_commit(run, using=sessions.db)
+        return None
+    return run()
+
+
+def enqueue_chunks(sessions: QuerySet, text: str, *, chunk_size: int = TASK_CHUNK) -> list[Any]:
+    """Enqueue one ``send_chunk`` task per ``chunk_size`` connected sessions."""
+    from .tasks import send_chunk_task
+
+    task = send_chunk_task().using(backend=ws_settings.TASK_BACKEND)
+    return [task.enqueue(pks, text) for pks in connected_pks(sessions, chunk_size)]
+
+
+def send_to_user(user: Any, data: Any, **options: Any) -> Any:
+    """Send ``data`` to every connected session of ``user``."""
+    from .models import WebSocketSession
+
+    return send_to_sessions(WebSocketSession.objects.filter(user=user), data, **options)
+
+
+def send_to_channel(
+    channel_name: str, data: Any, *, gateway: ApiGateway | None = None, **options: Any
+) -> Any:
+    """Send ``data`` to every connected session in ``channel_name`` (of ``gateway``)."""
+    from .models import WebSocketSession
+
+    sessions = WebSocketSession.objects.filter(channel_name=channel_name)
+    if gateway is not None:
+        sessions = sessions.filter(api_gateway=gateway)
+    return send_to_sessions(sessions, data, **options)
+
+
+def broadcast(data: Any, *, gateway: ApiGateway | None = None, **options: Any) -> Any:
+    """Send ``data`` to every connected session (of ``gateway``)."""
+    from .models import WebSocketSession
+
+    sessions = WebSocketSession.objects.all()
+    if gateway is not None:
+        sessions = sessions.filter(api_gateway=gateway)
+    return send_to_sessions(sessions, data, **options)
+
+
+def send_one(session: WebSocketSession, data: Any) -> bool:
+    """Post ``data`` to one session; return ``False`` if it is gone (and mark it).
+
+    Raises ``ManagementApiForbidden`` on a 403 and ``SendError`` on any other failure.
+    """
+    payload = encode_message(data, max_bytes=ws_settings.MAX_MESSAGE_BYTES)
+    recipient = Recipient(session.connection_id, endpoint_for(session.api_gateway))
+    report = get_sender(1).send([recipient], payload)
+    return _unicast_outcome(session, report)
+
+
+def close(session: WebSocketSession) -> bool:
+    """Close ``session``'s connection (``DeleteConnection``); ``False`` if already gone.
+
+    The gateway then posts ``$disconnect``, which marks the session disconnected.
+    """
+    recipient = Recipient(session.connection_id, endpoint_for(session.api_gateway))
+    return _unicast_outcome(session, get_sender(1).close([recipient]))
+
+
+def _unicast_outcome(session: WebSocketSession, report: SendReport) -> bool:
+    if report.gone:
+        if mark_gone(report.gone):
+            session.connected = False
+        return False
+    if report.failed:
+        failure = report.failed[0]
+        if failure.status == 403:
+            raise ManagementApiForbidden(failure.error)
+        raise SendError(f"could not send to {session.connection_id}: {failure.error}", report)
+    return True
