@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "apigw_ws.contrib.django",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -47,11 +48,20 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+# EXAMPLE_DATABASE: another SQLite file (the browser tests use a fresh one each run).
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("EXAMPLE_DATABASE") or BASE_DIR / "db.sqlite3",
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
 STATIC_URL = "static/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/chat/"
+LOGOUT_REDIRECT_URL = "login"
 
 APIGW_WS = {
     # API Gateway (or `manage.py ws_devgateway`) sends this in the X-Apigw-Ws-Secret header.
@@ -61,4 +71,31 @@ APIGW_WS = {
     ),
     # Installed plugins (`pip install -e examples/plugin`) load through their entry points.
     "LOAD_ENTRY_POINTS": True,
+    # The chat (examples/project/chat): connect tokens, room access rules, the client's
+    # heartbeat, and the chat's own handlers and hooks in chat/ws.py.
+    "PLUGINS": [
+        "apigw_ws.builtin_plugins.permissions",
+        "apigw_ws.builtin_plugins.validators",
+        "apigw_ws.builtin_plugins.tokens",
+        "apigw_ws.builtin_plugins.channels",
+        "apigw_ws.builtin_plugins.heartbeat",
+        "chat.ws",
+    ],
+    # Only the rooms `manage.py chat_setup` lists in ChannelPermission may be joined.
+    "CHANNELS": {"ALLOW_UNLISTED": False},
+    # Connect attempts per source IP and minute: everyone is 127.0.0.1 in the demo.
+    "RATE_LIMIT": {"MAX_ATTEMPTS": int(os.environ.get("EXAMPLE_CONNECTS_PER_MINUTE", "120"))},
+    # Connect tokens a user may fetch per minute (each connect attempt fetches one).
+    "TOKENS": {"MAX_PER_MINUTE": int(os.environ.get("EXAMPLE_TOKENS_PER_MINUTE", "60"))},
+    # ctx.reply() and send_message() post to the local gateway (`manage.py ws_devgateway`,
+    # scripts/demo) instead of AWS. APIGW_WS_ENDPOINT_URL="" sends to the real API Gateway.
+    "ENDPOINT_URL": os.environ.get("APIGW_WS_ENDPOINT_URL", "http://127.0.0.1:8001") or None,
+    "REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
 }
+
+if APIGW_WS["ENDPOINT_URL"] and not (
+    os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
+):
+    # boto3 signs every request, so it needs credentials; the local gateway checks none.
+    os.environ["AWS_ACCESS_KEY_ID"] = "local"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "local"

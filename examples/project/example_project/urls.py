@@ -6,5 +6,7 @@ from . import views
 urlpatterns = [
     path("", views.index, name="index"),
     path("ws/", include("apigw_ws.contrib.django.urls")),
+    path("chat/", include("chat.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

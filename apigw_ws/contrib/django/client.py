@@ -1,0 +1,116 @@
+"""What a page needs to open a WebSocket: the URL, the channel, the token endpoint.
+
+``client_config()`` builds the options of ``ApigwWs.Client`` (``static/apigw_ws/apigw_ws.js``);
+the ``{% apigw_ws_config %}`` tag and the view mixins put them into the page.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.urls import NoReverseMatch, reverse
+
+from apigw_ws.errors import ConfigurationError
+from apigw_ws.sending import endpoint_url
+from apigw_ws.validation import MAX_CHANNEL_NAME_LENGTH, channel_name_problem
+
+from .conf import ws_settings
+from .models import ApiGateway
+
+#: API Gateway refuses client frames over 32 KB, and browsers send a message as one frame.
+MAX_FRAME_BYTES = 32 * 1024
+TOKEN_URL_NAME = "apigw_ws:token"
+
+_NOT_CHANNEL_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def app_channel_name(package: str) -> str:
+    """Return a valid channel name for a Python package or app label.
+
+    Dots (``apps.blog``) become ``-`` (``apps-blog``), any other character a channel name
+    cannot hold becomes ``_``, and the result is cut to the column's length.
+    """
+    name = _NOT_CHANNEL_CHARS.sub("_", package.replace(".", "-")).strip("-_")
+    name = name[:MAX_CHANNEL_NAME_LENGTH]
+    if not name:
+        raise ConfigurationError(f"no channel name can be made of {package!r}")
+    return name
+
+
+def find_gateway(api_name: str | None = None) -> ApiGateway | None:
+    """Return the enabled gateway named ``api_name``, or the first enabled one."""
+    gateways = ApiGateway.objects.filter(enabled=True).order_by("pk")
+    if api_name is not None:
+        gateways = gateways.filter(api_name=api_name)
+    return gateways.first()
+
+
+def websocket_url(gateway: ApiGateway) -> str:
+    """Return the URL browsers open for ``gateway``.
+
+    The row's ``api_endpoint`` if set (a custom domain); else the local gateway's stage
+    when ``ENDPOINT_URL`` points at one (``http://127.0.0.1:8001`` gives
+    ``ws://127.0.0.1:8001/<stage>``); else the stage's ``execute-api`` URL on AWS.
+    """
+    if gateway.api_endpoint:
+        return gateway.api_endpoint
+    if ws_settings.ENDPOINT_URL:
+        base = re.sub(r"^http", "ws", ws_settings.ENDPOINT_URL.rstrip("/"))
+        return f"{base}/{gateway.stage_name}"
+    url = endpoint_url(api_id=gateway.api_id, stage=gateway.stage_name, region=gateway.region_name)
+    return "wss" + url[len("https") :]
+
+
+def token_url() -> str:
+    """Return the path of the token endpoint, or ``""`` where it is not mounted."""
+    try:
+        return reverse(TOKEN_URL_NAME)
+    except NoReverseMatch:
+        return ""
+
+
+def client_config(
+    request: HttpRequest | None,
+    *,
+    channel: str = "",
+    url: str | None = None,
+    gateway: ApiGateway | str | None = None,
+    action: str = "",
+    **options: Any,
+) -> dict[str, Any]:
+    """Return the ``ApigwWs.Client`` options for a page; ``options`` are added as given.
+
+    The URL is ``url`` or the gateway's (a row, an ``api_name``, or the first enabled
+    gateway). An invalid ``channel`` raises ``ConfigurationError``: a page must not offer
+    a name the server refuses. The CSRF token is included, so the client works when the
+    CSRF cookie is ``HttpOnly``.
+    """
+    if channel:
+        problem = channel_name_problem(channel)
+        if problem:
+            raise ConfigurationError(f"invalid channel name {channel!r}: {problem}")
+    if url is None:
+        row = gateway if isinstance(gateway, ApiGateway) else find_gateway(gateway)
+        if row is None:
+            raise ConfigurationError(
+                "no enabled ApiGateway"
+                + (f" named {gateway!r}" if isinstance(gateway, str) else "")
+                + ": create one, or pass the WebSocket url"
+            )
+        url = websocket_url(row)
+    config: dict[str, Any] = {
+        "url": url,
+        "channel": channel,
+        "tokenUrl": token_url(),
+        "handlerKey": ws_settings.HANDLER_KEY,
+        "maxMessageBytes": min(ws_settings.MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
+    }
+    if action:
+        config["action"] = action
+    if request is not None:
+        config["csrfToken"] = get_token(request)
+    config.update(options)
+    return config
