@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
 
 from .errors import ConfigurationError
+from .schema import check_schema
 
 DEFAULT_ROUTE = "$default"
 DEFAULT_HANDLER = "default"
@@ -71,6 +72,11 @@ class Handler:
     all_permissions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     max_bytes: int | None = attrs.field(default=None)
     required_keys: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    #: What the body looks like, in the JSON-Schema subset of ``apigw_ws.schema``; the
+    #: built-in validators refuse bodies that do not match it.
+    schema: Mapping[str, Any] | None = attrs.field(
+        default=None, eq=False, validator=lambda _i, _a, v: v is None or check_schema(v)
+    )
     plugin: str = ""
 
     @max_bytes.validator
@@ -106,11 +112,13 @@ def handler(
     *,
     max_bytes: int | None = None,
     required_keys: Iterable[str] = (),
+    schema: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
     """Mark a function as a handler; a plugin still has to register it.
 
-    The name defaults to the function's name. Options are validated here, so a bad name
-    fails where it is written.
+    The name defaults to the function's name. ``schema`` describes the body (see
+    ``apigw_ws.schema``). Options are validated here, so a bad name fails where it is
+    written.
     """
 
     def decorate(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -121,6 +129,7 @@ def handler(
             "all_permissions": all_permissions,
             "max_bytes": max_bytes,
             "required_keys": required_keys,
+            "schema": schema,
         }
         Handler(func=func, **options)  # validate now; registration builds the real one
         setattr(func, _MARK, options)

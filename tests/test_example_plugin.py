@@ -6,8 +6,12 @@ tests, elsewhere it skips them.
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from importlib import metadata
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -16,6 +20,8 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from tests.conftest import IN_CI
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plugin"
 
 DISTRIBUTION = "apigw-ws-example-plugin"
 PLUGIN = "example"  # the entry point's name
@@ -52,6 +58,7 @@ def test_example_handlers_are_listed_with_their_distribution_and_version():
         ("$default", "whoami"),
         ("$default", "user_count"),
         ("notes", "add"),
+        ("notes", "share"),
     }
     assert {(row["distribution"], row["version"]) for row in mine.values()} == {
         (DISTRIBUTION, metadata.version(DISTRIBUTION))
@@ -122,3 +129,19 @@ def test_blocked_example_plugin_handlers_cannot_be_reached_and_it_shows_as_block
     assert plugins[PLUGIN]["source"] == "entry point"
     assert plugins[PLUGIN]["distribution"] == DISTRIBUTION
     assert PLUGIN not in {row["plugin"] for row in handlers}
+
+
+def test_the_example_packages_own_tests_pass_with_the_shipped_fixtures_and_strategies():
+    # Its own project settings, in its own process: as a plugin author would run them.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=EXAMPLE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout

@@ -2,8 +2,8 @@
 
 The body is already known to be a JSON object within ``MAX_MESSAGE_BYTES`` when hooks see
 it (the dispatch view refuses anything else first); this plugin adds the per-handler
-limits a handler declares with ``@handler(max_bytes=..., required_keys=...)``, and checks
-that a ``channel`` key, wherever a message carries one, is a valid channel name.
+limits a handler declares with ``@handler(max_bytes=..., required_keys=..., schema=...)``,
+and checks that a ``channel`` key, wherever a message carries one, is a valid channel name.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from apigw_ws.hooks import hookimpl
+from apigw_ws.schema import problems as schema_problems
 from apigw_ws.validation import channel_name_problem
 
 
@@ -23,6 +24,8 @@ def apigw_ws_validate_message(context: Any, handler: Any, body: dict[str, Any]) 
     missing = [key for key in handler.required_keys if key not in body]
     if missing:
         problems.append(f"missing required keys {missing}")
+    if handler.schema is not None:
+        problems += schema_problems(handler.schema, body)
     if "channel" in body:
         channel = body["channel"]
         problem = channel_name_problem(channel) if isinstance(channel, str) else "not a string"

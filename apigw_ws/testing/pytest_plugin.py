@@ -1,20 +1,33 @@
-"""pytest fixtures for projects using ``apigw_ws`` (entry point ``apigw_ws`` in ``pytest11``).
+"""pytest fixtures for projects and plugins using ``apigw_ws`` (``pytest11`` entry point).
 
-Fixtures: ``ws_gateway`` (a registered ``ApiGateway`` row), ``ws_client`` (a
-``GatewayClient`` bound to it, sending the configured secret) and ``ws_plugins`` (load
-extra plugin objects for one test). Django is imported only when a fixture runs.
+- ``ws_gateway``: a registered ``ApiGateway`` row;
+- ``ws_client``: a ``GatewayClient`` bound to it, sending the configured secret;
+- ``ws_plugins``: add plugins to, or block plugins from, one test;
+- ``ws_outbox``: every message sent to a connection, captured without any network;
+- ``ws_user``: make a saved user with given permissions.
+
+They build on pytest-django's ``db`` and ``client``. Django is imported only when a
+fixture runs.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .client import GatewayClient
+from .client import TEST_API_ID, GatewayClient, usage_error
+from .outbox import Outbox
+from .users import make_user
 
-TEST_API_ID = "testapi123"
+#: Credentials the ``ws_outbox`` fixture signs with: never real ones, never sent anywhere.
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
 
 
 @pytest.fixture
@@ -36,24 +49,100 @@ def ws_client(client: Any, ws_gateway: Any) -> GatewayClient:
     return GatewayClient(client, api_id=ws_gateway.api_id, secret=secrets[0] if secrets else None)
 
 
-class _PluginLoader:
+class PluginLoader:
+    """What ``ws_plugins`` is: plugins added to and blocked from the running test."""
+
     def __init__(self) -> None:
         self.objects: list[tuple[str, Any]] = []
+        self.blocked: list[str] = []
+        self._override: Any = None
 
     def add(self, plugin: Any, name: str | None = None) -> Any:
-        """Load ``plugin`` (a module, class or instance) after all others, for this test."""
+        """Load ``plugin`` after all others for this test; return the reloaded ``Plugins``.
+
+        ``plugin`` is a module, a class, an instance or a dotted module path. Problems
+        with the plugin's hooks are in the result's ``problems``; a dotted path that does
+        not import fails the test.
+        """
         from apigw_ws.contrib.django import runtime
 
+        if isinstance(plugin, str):
+            name = name or plugin
+            plugin = _import_plugin(plugin)
         self.objects.append((name or getattr(plugin, "__name__", repr(plugin)), plugin))
         runtime.reset(extra=self.objects)
         return runtime.get_plugins()
 
+    def block(self, *names: str) -> Any:
+        """Block plugins by name (as ``APIGW_WS["BLOCKED_PLUGINS"]`` would) for this test."""
+        from django.conf import settings
+        from django.test.utils import override_settings
+
+        from apigw_ws.contrib.django import runtime
+
+        known = {info.name for info in runtime.get_plugins().infos}
+        unknown = sorted(set(names) - known)
+        if unknown:
+            usage_error(
+                f"cannot block {unknown}: no plugin has that name. Loaded plugins:"
+                f" {sorted(known)} (an entry point's plugin name is the left side of its"
+                " [project.entry-points.apigw_ws] line; a module's is its dotted path)."
+            )
+        self._restore_settings()
+        self.blocked.extend(names)
+        current = getattr(settings, "APIGW_WS", {})
+        already = list(current.get("BLOCKED_PLUGINS", ()))
+        self._override = override_settings(
+            APIGW_WS={**current, "BLOCKED_PLUGINS": [*already, *names]}
+        )
+        self._override.enable()
+        return runtime.get_plugins()
+
+    def _restore_settings(self) -> None:
+        if self._override is not None:
+            self._override.disable()
+            self._override = None
+
+    def close(self) -> None:
+        from apigw_ws.contrib.django import runtime
+
+        self._restore_settings()
+        runtime.reset(extra=())
+
+
+def _import_plugin(dotted: str) -> Any:
+    try:
+        return importlib.import_module(dotted)
+    except Exception as exc:
+        usage_error(
+            f"plugin {dotted!r} failed to import: {type(exc).__name__}: {exc}. Check the dotted"
+            " path, and that its package is installed in this environment (pip install -e .)."
+        )
+
 
 @pytest.fixture
-def ws_plugins() -> Iterator[_PluginLoader]:
-    """Register extra plugins for one test: ``ws_plugins.add(MyPlugin())``."""
-    from apigw_ws.contrib.django import runtime
-
-    loader = _PluginLoader()
+def ws_plugins() -> Iterator[PluginLoader]:
+    """Add or block plugins for one test: ``ws_plugins.add(MyPlugin())``, ``.block("name")``."""
+    loader = PluginLoader()
     yield loader
-    runtime.reset(extra=())
+    loader.close()
+
+
+@pytest.fixture
+def ws_outbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Outbox]:
+    """Capture every Management API call of the test in an ``Outbox`` (no network).
+
+    Unicast, fan-out and background sends all land in it, per connection; it can also
+    answer gone (410), throttled (429) and too large (413).
+    """
+    for name, value in FAKE_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    outbox = Outbox()
+    with outbox.capture():
+        yield outbox
+
+
+@pytest.fixture
+def ws_user(db: Any) -> Any:
+    """Return a factory: ``ws_user("auth.view_user", username="ann")`` saves a user."""
+    return make_user

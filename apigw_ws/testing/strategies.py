@@ -1,9 +1,12 @@
 """Hypothesis strategies for what API Gateway (or an attacker) can send to ``ws/<route>``.
 
 Valid shapes (``connection_ids``, ``channel_names``, ``handler_names``, ``json_objects``,
-``message_bodies``) for property tests of handlers, validators and permission hooks, and
-hostile ones (``bad_connection_ids``, ``hostile_bodies``, ``hostile_headers``,
-``hostile_queries``) for proving that bad input is refused. Imports no Django.
+``message_bodies``, ``bodies_for`` a handler, ``from_schema``, ``gateway_requests``) for
+property tests of handlers, validators and permission hooks; hostile ones
+(``bad_connection_ids``, ``bad_channel_names``, ``bad_handler_names``, ``hostile_bodies``,
+``hostile_headers``, ``hostile_queries``, ``malformed_requests``) for proving that bad
+input is refused; and ``users`` with given permissions. Only ``users`` needs Django (and
+the database) when it draws.
 """
 
 from __future__ import annotations
@@ -11,29 +14,42 @@ from __future__ import annotations
 import base64
 import json
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+import attrs
 from hypothesis import strategies as st
 
-from apigw_ws.handlers import HANDLER_NAME_RE
+from apigw_ws.handlers import _MARK, DEFAULT_HANDLER, DEFAULT_ROUTE, HANDLER_NAME_RE, Handler
+from apigw_ws.schema import types_of
 from apigw_ws.validation import (
     CONNECTION_ID_RE,
     MAX_CHANNEL_NAME_LENGTH,
     MAX_JSON_DEPTH,
 )
 
+from .client import ACTION_KEY, TEST_API_ID, gateway_headers
+
 __all__ = [
+    "GatewayRequest",
+    "bad_channel_names",
     "bad_connection_ids",
+    "bad_handler_names",
+    "bodies_for",
     "channel_names",
     "connection_ids",
+    "from_schema",
+    "gateway_requests",
     "handler_names",
     "hostile_bodies",
+    "hostile_connection_ids",
     "hostile_headers",
     "hostile_queries",
     "json_objects",
+    "malformed_requests",
     "message_bodies",
+    "users",
 ]
 
 AWS_MAX_MESSAGE_BYTES = 131072
@@ -221,3 +237,215 @@ def hostile_queries() -> st.SearchStrategy[str]:
         st.sampled_from(["%", "%zz", "channel=%ff%fe", "channel=a&channel=b/../c", "&&&=&"]),
         st.integers(1001, 3000).map(lambda n: "a=1&" * n),
     )
+
+
+hostile_connection_ids = bad_connection_ids
+
+
+def bad_channel_names() -> st.SearchStrategy[str]:
+    """Yield strings that are not valid channel names: empty, too long, odd characters."""
+    valid = set(string.ascii_letters + string.digits + "_-")
+    return st.one_of(
+        st.just(""),
+        st.integers(MAX_CHANNEL_NAME_LENGTH + 1, 2000).map(lambda n: "c" * n),
+        st.text(min_size=1, max_size=40).filter(lambda t: not set(t) <= valid),
+        st.sampled_from(["../lobby", "lobby room", "lobby\x00", "é", "*", "$default"]),
+    )
+
+
+def bad_handler_names() -> st.SearchStrategy[str]:
+    """Yield strings no handler can be registered under (``_private``, ``__init__``, ...)."""
+    return st.one_of(
+        st.sampled_from(["", "_private", "__init__", "__class__", "say ", "a/b", "1st", "é"]),
+        st.text(max_size=80),
+    ).filter(lambda name: not HANDLER_NAME_RE.fullmatch(name))
+
+
+# -- bodies a handler accepts -------------------------------------------------------------
+
+
+def from_schema(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
+    """Yield values that match ``schema`` (the ``apigw_ws.schema`` subset)."""
+    if "enum" in schema:
+        return st.sampled_from(list(schema["enum"]))
+    return st.one_of([_of_type(name, schema) for name in types_of(schema)])
+
+
+def _of_type(name: str, schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
+    if name == "string":
+        return st.text(min_size=schema.get("minLength", 0), max_size=schema.get("maxLength"))
+    if name in ("integer", "number"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if name == "integer":
+            return st.integers(
+                None if low is None else int(-(-low // 1)), None if high is None else int(high // 1)
+            )
+        return st.floats(low, high, allow_nan=False, allow_infinity=False)
+    if name == "array":
+        items = from_schema(schema["items"]) if "items" in schema else _json_leaves()
+        return st.lists(
+            items, min_size=schema.get("minItems", 0), max_size=schema.get("maxItems", 8)
+        )
+    if name == "object":
+        return _objects(schema)
+    return {"boolean": st.booleans(), "null": st.none()}[name]
+
+
+def _objects(schema: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", ()))
+    return st.fixed_dictionaries(
+        {key: from_schema(sub) for key, sub in properties.items() if key in required},
+        optional={key: from_schema(sub) for key, sub in properties.items() if key not in required},
+    )
+
+
+def _handler_of(handler: Handler | Callable[..., Any]) -> Handler:
+    if isinstance(handler, Handler):
+        return handler
+    options = getattr(handler, _MARK, None)
+    if options is None:
+        raise TypeError(f"{handler!r} is neither a Handler nor marked with @apigw_ws.handler")
+    return Handler(func=handler, **options)
+
+
+def bodies_for(
+    handler: Handler | Callable[..., Any],
+    *,
+    handler_key: str = "handler",
+    max_leaves: int = 10,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Yield message bodies that ``handler`` accepts, ready to send.
+
+    ``handler`` is a registered ``Handler`` or a function marked with ``@apigw_ws.handler``.
+    Bodies match its ``schema`` (other keys are random JSON) and have its
+    ``required_keys``, name it in ``handler_key``, carry ``action`` when it is on a custom
+    route, and fit its ``max_bytes``.
+    """
+    spec = _handler_of(handler)
+    fixed: dict[str, Any] = {}
+    if spec.name != DEFAULT_HANDLER:
+        fixed[handler_key] = spec.name
+    if spec.route != DEFAULT_ROUTE:
+        fixed[ACTION_KEY] = spec.route
+    declared = spec.schema or {"type": "object"}
+    keys = set(declared.get("properties", {})) | set(fixed)
+    extra = json_objects(max_leaves).map(lambda b: {k: v for k, v in b.items() if k not in keys})
+    required = st.fixed_dictionaries({key: _json_leaves() for key in spec.required_keys})
+    bodies = st.tuples(extra, required, _objects(declared)).map(
+        lambda parts: {**parts[0], **parts[1], **parts[2], **fixed}
+    )
+    if spec.max_bytes is not None:
+        limit = spec.max_bytes
+        bodies = bodies.filter(lambda body: len(json.dumps(body).encode()) <= limit)
+    return bodies
+
+
+# -- whole requests ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class GatewayRequest:
+    """One request as API Gateway makes it: post it with ``ws_client.post_request(req)``.
+
+    ``route`` is the URL route (``connect``, ``disconnect``, ``default`` or a custom key).
+    """
+
+    route: str
+    connection_id: str
+    headers: Mapping[str, str]
+    query: str = ""
+    body: bytes = b""
+
+
+_CONNECT_ROUTES = ("connect", "disconnect")
+
+
+def gateway_requests(
+    route: str,
+    *,
+    api_id: str = TEST_API_ID,
+    secret: str | None = None,
+    connection_id: str | None = None,
+    bodies: st.SearchStrategy[Any] | None = None,
+) -> st.SearchStrategy[GatewayRequest]:
+    """Yield well-formed requests for ``route`` with API Gateway's headers.
+
+    ``connect`` gets a ``channel`` query parameter or none; message routes get
+    ``bodies`` (default: ``message_bodies()``), JSON-encoded; ``disconnect`` no body.
+    Connection ids are fresh unless ``connection_id`` is given (a message reaches a
+    handler only on a connected session: connect it first).
+    """
+    ids = st.just(connection_id) if connection_id else connection_ids()
+    if route == "connect":
+        queries = st.one_of(st.just(""), channel_names().map(lambda c: urlencode({"channel": c})))
+        payloads = st.just(b"")
+    elif route == "disconnect":
+        queries, payloads = st.just(""), st.just(b"")
+    else:
+        queries = st.just("")
+        payloads = (message_bodies() if bodies is None else bodies).map(
+            lambda b: b if isinstance(b, bytes) else json.dumps(b).encode()
+        )
+
+    def build(cid: str, query: str, body: bytes) -> GatewayRequest:
+        headers = gateway_headers(route, cid, api_id=api_id, secret=secret)
+        if body or route not in _CONNECT_ROUTES:
+            headers["Content-Type"] = "application/json"
+        return GatewayRequest(route, cid, headers, query, body)
+
+    return st.builds(build, ids, queries, payloads)
+
+
+def malformed_requests(
+    route: str,
+    *,
+    api_id: str = TEST_API_ID,
+    secret: str | None = None,
+    connection_id: str | None = None,
+) -> st.SearchStrategy[GatewayRequest]:
+    """Yield requests for ``route`` with something wrong: the dispatch view must never 5xx.
+
+    One of: a required header missing, a bad connection id, a wrong secret, hostile
+    headers merged in, a hostile query string, or a hostile body. (Merged headers and
+    queries are not always invalid, so assert "no 5xx, generic body", not "refused".)
+    """
+    base = gateway_requests(route, api_id=api_id, secret=secret, connection_id=connection_id)
+
+    def without(name: str) -> Callable[[GatewayRequest], GatewayRequest]:
+        return lambda r: attrs.evolve(r, headers={k: v for k, v in r.headers.items() if k != name})
+
+    def with_headers(r: GatewayRequest, extra: dict[str, str]) -> GatewayRequest:
+        return attrs.evolve(r, headers={**r.headers, **extra})
+
+    required = ["Connectionid", "X-Amzn-Apigateway-Api-Id", "X-Apigw-Ws-Secret"]
+    return st.one_of(
+        st.tuples(base, st.sampled_from(required)).map(lambda p: without(p[1])(p[0])),
+        st.tuples(base, bad_connection_ids()).map(
+            lambda p: with_headers(p[0], {"Connectionid": p[1]})
+        ),
+        st.tuples(base, st.text(_HEADER_CHARS, max_size=80)).map(
+            lambda p: with_headers(p[0], {"X-Apigw-Ws-Secret": p[1]})
+        ),
+        st.tuples(base, hostile_headers()).map(lambda p: with_headers(p[0], p[1])),
+        st.tuples(base, hostile_queries()).map(lambda p: attrs.evolve(p[0], query=p[1])),
+        st.tuples(base, hostile_bodies()).map(lambda p: attrs.evolve(p[0], body=p[1])),
+    )
+
+
+# -- users --------------------------------------------------------------------------------
+
+
+def users(
+    permissions: Sequence[str] = (), *, is_active: bool | st.SearchStrategy[bool] = True
+) -> st.SearchStrategy[Any]:
+    """Yield saved users holding ``permissions`` (``"app_label.codename"``).
+
+    Each draw writes a user row, so the test needs the database (``db`` fixture or
+    ``django_db`` mark, with the ``function_scoped_fixture`` health check suppressed, or
+    ``hypothesis.extra.django.TestCase``).
+    """
+    from .users import make_user
+
+    active = is_active if isinstance(is_active, st.SearchStrategy) else st.just(is_active)
+    return st.builds(lambda flag: make_user(*permissions, is_active=flag), active)

@@ -32,15 +32,32 @@ def user_count(ctx: apigw_ws.MessageContext) -> dict[str, Any]:
     return {"users": get_user_model().objects.count()}
 
 
+NOTE_SCHEMA = {
+    "type": "object",
+    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 500}},
+    "required": ["text"],
+}
+
+
 @apigw_ws.handler(name="add", route="notes", required_keys=("text",), max_bytes=2048)
 def add_note(ctx: apigw_ws.MessageContext) -> dict[str, Any]:
     """Return the note in the text key, stripped and signed with the sender's name."""
     return {"note": ctx.body["text"].strip(), "by": ctx.user.get_username() or "anonymous"}
 
 
+@apigw_ws.handler(name="share", route="notes", schema=NOTE_SCHEMA)
+def share_note(ctx: apigw_ws.MessageContext) -> dict[str, Any]:
+    """Send the note to every connection in the sender's channel; answer how many got it."""
+    from apigw_ws.contrib.django.models import WebSocketSession
+
+    note = {"type": "note", "text": ctx.body["text"], "by": ctx.user.get_username() or None}
+    report = WebSocketSession.objects.filter(channel_name=ctx.channel).send_message(note)
+    return {"sent": report.sent, "gone": len(report.gone)}
+
+
 @apigw_ws.hookimpl
 def apigw_ws_register_handlers(register: Any) -> None:
-    for func in (echo, whoami, user_count, add_note):
+    for func in (echo, whoami, user_count, add_note, share_note):
         register(func)
 
 
