@@ -48,6 +48,29 @@ def iso8601(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+class SinkSocket:
+    """A client socket that is not there: it takes every message and counts it.
+
+    ``DevGateway.open_sinks()`` gives connections one, so that load tests and benchmarks
+    can post to thousands of open connections without thousands of real sockets.
+    """
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.messages = 0
+
+    async def send_str(self, _data: str) -> None:
+        self.messages += 1
+
+    async def send_bytes(self, _data: bytes) -> None:
+        self.messages += 1
+
+    async def close(self, **_options: object) -> bool:
+        self.closed = True
+        return True
+
+
 @attrs.define(eq=False)
 class Connection:
     """One client socket, from the upgrade request until it is closed."""
@@ -56,7 +79,7 @@ class Connection:
     client: Client
     user_agent: str
     state: State = State.CONNECTING
-    ws: web.WebSocketResponse | None = attrs.field(default=None, repr=False)
+    ws: web.WebSocketResponse | SinkSocket | None = attrs.field(default=None, repr=False)
     connected_at: datetime = attrs.field(factory=_now)
     last_active_at: datetime = attrs.field(factory=_now)
     opened: float = attrs.field(factory=time.monotonic)
@@ -64,7 +87,7 @@ class Connection:
     close_reason: str = ""
     close_code: int | None = None  # the code the gateway closed with, if it closed first
 
-    def open(self, ws: web.WebSocketResponse) -> None:
+    def open(self, ws: web.WebSocketResponse | SinkSocket) -> None:
         self.ws, self.state = ws, State.OPEN
         self.connected_at = self.last_active_at = _now()
         self.opened = self.last_active = time.monotonic()

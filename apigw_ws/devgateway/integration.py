@@ -137,6 +137,7 @@ class Integration:
                 "X-Forwarded-For": client.forwarded_for,
                 "X-Forwarded-Port": str(client.port),
                 "X-Forwarded-Proto": client.scheme,
+                "X-Apigw-Ws-Api-Id": config.api_id,
                 "X-Apigw-Ws-Source-Ip": client.source_ip,
                 "X-Apigw-Ws-Route-Key": route_key,
                 "X-Apigw-Ws-Event-Type": EVENT_TYPES.get(route_key, "MESSAGE"),

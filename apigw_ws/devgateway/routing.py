@@ -76,7 +76,7 @@ class RouteSelector:
         """Return what the expression evaluates to on a message, or ``None``."""
         try:
             message = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             return None
         values = []
         for part in self._parts:

@@ -20,7 +20,14 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .config import GatewayConfig
-from .connections import MANAGEMENT_PATH_RE, Connection, ConnectionTable, ManagementApi, State
+from .connections import (
+    MANAGEMENT_PATH_RE,
+    Connection,
+    ConnectionTable,
+    ManagementApi,
+    SinkSocket,
+    State,
+)
 from .integration import Client, Integration, request_id
 from .routing import CONNECT_ROUTE, DISCONNECT_ROUTE
 
@@ -57,6 +64,25 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def raise_open_file_limit(wanted: int = 65536) -> int:
+    """Raise this process's open-file limit towards ``wanted``; return the new soft limit.
+
+    Every client socket and every connection to Django is a file descriptor: with the
+    common default of 1024, a few hundred browsers and their forwards exhaust it.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX: nothing to raise
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    return soft
 
 
 class DevGateway:
@@ -104,11 +130,31 @@ class DevGateway:
         """Return the ids of the open connections."""
         return [c.id for c in self.table.open_connections()]
 
+    def open_sinks(self, count: int, user_agent: str = "apigw_ws-sink") -> list[str]:
+        """Open ``count`` connections that have no socket; return their ids.
+
+        For load tests and benchmarks. The Management API treats them as open: POST is
+        answered 200 and counted by the connection's ``SinkSocket``
+        (``gateway.table.get(id).ws.messages``); GET describes the connection; DELETE
+        closes it. No ``$connect`` or ``$disconnect`` is posted to Django for them, so
+        the caller creates the session rows. Safe to call from another thread.
+        """
+        ids = []
+        for _ in range(count):
+            connection = self.table.add(self._sink_client, user_agent)
+            connection.open(SinkSocket())
+            ids.append(connection.id)
+        return ids
+
+    def _sink_client(self, connection_id: str) -> Client:
+        return Client(connection_id, "127.0.0.1", "127.0.0.1", self._port or 0, "http")
+
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
         """Bind, start serving and open the pooled client to Django."""
         config = self.config
+        open_files = raise_open_file_limit()
         sock = _bind(config.host, config.port)
         self._port = sock.getsockname()[1]
         await self.integration.start()
@@ -129,12 +175,13 @@ class DevGateway:
                 config.host,
             )
         logger.info(
-            "local API Gateway %s (stage %s) on %s -> %s; Management API %s",
+            "local API Gateway %s (stage %s) on %s -> %s; Management API %s; open-file limit %s",
             config.api_id,
             config.stage,
             self.ws_url,
             config.target,
             self.management_url,
+            open_files,
         )
 
     async def stop(self) -> None:
@@ -195,7 +242,13 @@ class DevGateway:
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        # A bug, not bad input: say so in one line instead of "exception never retrieved".
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("forwarding a message failed", exc_info=task.exception())
 
     # -- requests --------------------------------------------------------------------
 

@@ -203,6 +203,7 @@ def test_disconnect_post_carries_the_mapped_headers_and_no_body():
     assert headers["Connectionid"] == connection_id
     assert headers["User-Agent"] == "AmazonAPIGateway_abc123"
     assert headers["X-Amzn-Apigateway-Api-Id"] == "abc123"
+    assert headers["X-Apigw-Ws-Api-Id"] == "abc123"  # the mapped context.apiId
     assert headers["X-Apigw-Ws-Route-Key"] == "$disconnect"
     assert headers["X-Apigw-Ws-Event-Type"] == "DISCONNECT"
     assert headers["X-Apigw-Ws-Secret"] == "k" * 32
