@@ -21,6 +21,21 @@ INSTALLED_APPS = [
     "apigw_ws.contrib.django",
 ]
 
+# Background sends (tests/sending): Django's Tasks framework, or its backport on 5.2,
+# with the database backend that tests/sending runs a real worker process against.
+try:
+    import django.tasks  # noqa: F401
+
+    _TASKS_PACKAGE = "django.tasks"
+except ImportError:
+    _TASKS_PACKAGE = "django_tasks"
+    INSTALLED_APPS.append("django_tasks")
+INSTALLED_APPS.append("django_tasks_db")
+TASKS = {
+    "default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
+
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

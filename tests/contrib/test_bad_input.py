@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import apigw_ws
 from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
 from apigw_ws.testing import new_connection_id, strategies
-from apigw_ws.validation import MAX_JSON_DEPTH
+from apigw_ws.validation import MAX_JSON_DEPTH, channel_name_problem
 from tests.settings import TEST_GATEWAY_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -407,7 +407,8 @@ def test_a_message_on_a_route_with_no_handlers_is_not_found(ws_client, victim, r
     refused(response, 404, "Not found", "no handler is registered on route 'nosuchroute'")
 
 
-@pytest.mark.parametrize("route", ["$connect", "$disconnect", "token", "Default"])
+# ws/token is the token endpoint, not a route: tests/tokens covers it.
+@pytest.mark.parametrize("route", ["$connect", "$disconnect", "Default"])
 def test_route_urls_that_are_not_message_routes_are_not_found(ws_client, victim, refused, route):
     response = victim.send({"handler": "default"}, route=route)
     refused(response, 404, "Not found", "no handler is registered on route")
@@ -730,7 +731,13 @@ def test_a_message_only_ever_reaches_the_handler_it_names_on_its_route(
 ):
     response = fuzz(route, body=body)
     name = body.get("handler", "default")
-    if (route, name) in REGISTERED:
+    channel = body.get("channel", "")
+    bad_channel = not isinstance(channel, str) or bool(channel_name_problem(channel))
+    if (route, name) in REGISTERED and "channel" in body and bad_channel:
+        # The built-in validators refuse a message whose ``channel`` is no channel name.
+        assert response.json() == {"error": "Bad request"}
+        assert handler_calls == []
+    elif (route, name) in REGISTERED:
         assert response.status_code in (200, 202)
         assert [call for call, _ in handler_calls] == [{"status": "presence"}.get(name, name)]
     elif name in ("moderate", "administer") and route == "default":

@@ -35,6 +35,7 @@ def test_dict_valued_keys_merge_over_their_defaults():
             "STORE": "database",
             "MAX_ATTEMPTS": 5,
             "WINDOW_SECONDS": 60,
+            "CACHE_ALIAS": "default",
         }
 
 
@@ -89,6 +90,7 @@ def test_valid_test_settings_produce_no_apigw_ws_messages():
         ({"GATEWAY_SECRET": SECRET, "ALLOWED_ORIGINS": ["*"]}, ["apigw_ws.W003"]),
         ({"GATEWAY_SECRET": SECRET, "HANDLERKEY": "x"}, ["apigw_ws.W002"]),
         ({"GATEWAY_SECRET": SECRET, "MAX_MESSAGE_BYTES": 200000}, ["apigw_ws.W004"]),
+        ({"GATEWAY_SECRET": SECRET, "SEND_TRANSPORT": "curl"}, ["apigw_ws.E002"]),
     ],
 )
 def test_invalid_settings_are_reported_by_system_checks(value, expected):
@@ -108,4 +110,23 @@ def test_a_plugin_that_fails_to_import_is_a_check_error_naming_it():
 def test_missing_secret_is_a_deploy_warning_only():
     with override_settings(APIGW_WS={}):
         assert _run_checks() == []
-        assert _ids(_run_checks(deploy=True)) == ["apigw_ws.W001"]
+        # W040 (no AWS region) depends on the machine's AWS configuration.
+        deploy_ids = [i for i in _ids(_run_checks(deploy=True)) if i != "apigw_ws.W040"]
+        assert deploy_ids == ["apigw_ws.W001"]
+
+
+@pytest.mark.parametrize("transport", ["boto3", "aiohttp", "auto"])
+def test_send_transport_setting_reaches_the_sender(settings, transport):
+    from apigw_ws.contrib.django.sending import get_sender
+
+    settings.APIGW_WS = {**settings.APIGW_WS, "SEND_TRANSPORT": transport}
+    assert get_sender().transport == transport
+
+
+def test_without_send_transport_the_sender_defaults_to_boto3_what_test_doubles_see(
+    settings, monkeypatch
+):
+    from apigw_ws.contrib.django.sending import get_sender
+
+    monkeypatch.delenv("APIGW_WS_SEND_TRANSPORT", raising=False)
+    assert get_sender().transport == "boto3"

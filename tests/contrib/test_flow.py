@@ -106,3 +106,17 @@ def test_every_hot_path_strategy_loads_the_same_session_and_user(
         assert alone.user_id is None
     finally:
         session_module._hot_path.cache_clear()
+
+
+def test_the_mapped_api_id_header_is_read_first_and_aws_own_is_the_fallback(ws_client, ws_gateway):
+    # Provisioning maps context.apiId to X-Apigw-Ws-Api-Id; AWS may send no
+    # X-Amzn-Apigateway-Api-Id on $connect.
+    mapped_only = ws_client.connect(
+        headers={"X-Amzn-Apigateway-Api-Id": None, "X-Apigw-Ws-Api-Id": ws_gateway.api_id}
+    )
+    assert mapped_only.response.status_code == 200
+    both = ws_client.connect(
+        headers={"X-Amzn-Apigateway-Api-Id": "otherapi99", "X-Apigw-Ws-Api-Id": ws_gateway.api_id}
+    )
+    assert both.response.status_code == 200
+    assert WebSocketSession.objects.get(connection_id=both.connection_id).api_gateway == ws_gateway
