@@ -10,8 +10,8 @@ Management API (``DeleteConnection``) so the browser sees the socket close.
 Not seen: changes that bypass ``Model.save()`` (``QuerySet.update()``, raw SQL). Call
 :func:`end_user_sessions` yourself there.
 
-The receivers are connected when this module is imported, which happens when it is listed
-in ``APIGW_WS["PLUGINS"]``; they do nothing while it is not a loaded plugin.
+The Django app connects the receivers when it is ready (this module imports no Django at
+module level); they do nothing while this module is not a loaded plugin.
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ def _after_user_save(sender: Any, instance: Any, **kwargs: Any) -> None:
         end_user_sessions(instance, reason=reason, using=kwargs.get("using"))
 
 
-def _connect_receivers() -> None:
+def connect_receivers() -> None:
+    """Connect the signal receivers (idempotent); called by the Django app's ``ready()``."""
     from django.conf import settings
     from django.contrib.auth.signals import user_logged_out
     from django.db.models.signals import post_save, pre_save
@@ -117,5 +118,3 @@ def _connect_receivers() -> None:
     pre_save.connect(_before_user_save, sender=settings.AUTH_USER_MODEL, dispatch_uid=uid)
     post_save.connect(_after_user_save, sender=settings.AUTH_USER_MODEL, dispatch_uid=uid)
 
-
-_connect_receivers()

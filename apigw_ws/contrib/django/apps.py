@@ -11,6 +11,9 @@ class ApigwWsConfig(AppConfig):
 
     def ready(self) -> None:
         # Loading plugins imports modules and nothing else: no database access here.
+        from apigw_ws.builtin_plugins import login_binding
+
         from . import checks, gateways, runtime  # noqa: F401 - registers checks and signals
 
+        login_binding.connect_receivers()  # inert unless the plugin is listed
         runtime.get_plugins()
