@@ -119,17 +119,9 @@ _TOKEN_TYPES: dict[str, tuple[Any, str]] = {
 
 
 def _check_tokens(value: Any) -> list[Problem]:
+    problems = _check_options("TOKENS", value, _TOKEN_TYPES, "020")
     if not isinstance(value, Mapping):
-        return []  # E002 already
-    problems = [
-        Problem("W020", f"TOKENS has an unknown key {key!r}", warning=True)
-        for key in value
-        if key not in _TOKEN_TYPES
-    ]
-    for key, (ok, wanted) in _TOKEN_TYPES.items():
-        if key in value and not ok(value[key]):
-            msg = f"TOKENS[{key!r}] must be {wanted}, got {value[key]!r}"
-            problems.append(Problem("E020", msg))
+        return problems
     expiry = value.get("EXPIRY_SECONDS")
     if _is_positive_int(expiry) and expiry > MAX_SENSIBLE_TOKEN_EXPIRY:
         problems.append(
