@@ -117,4 +117,3 @@ def connect_receivers() -> None:
     # A lazy "app_label.Model" sender: resolved once the user model is loaded.
     pre_save.connect(_before_user_save, sender=settings.AUTH_USER_MODEL, dispatch_uid=uid)
     post_save.connect(_after_user_save, sender=settings.AUTH_USER_MODEL, dispatch_uid=uid)
-

@@ -21,11 +21,11 @@ from urllib.parse import unquote
 import attrs
 from aiohttp import web
 
-from apigw_ws.testing.client import new_connection_id
+from apigw_ws.ids import new_connection_id, request_id
 from apigw_ws.validation import CONNECTION_ID_RE
 
 from .config import GatewayConfig
-from .integration import Client, request_id
+from .integration import Client
 
 logger = logging.getLogger("apigw_ws.devgateway")
 

@@ -9,7 +9,6 @@ headers API Gateway adds. One pooled keep-alive client serves every socket.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Mapping
 
@@ -19,6 +18,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from apigw_ws.events import url_route_for
+from apigw_ws.ids import trace_id
 
 from .config import GatewayConfig
 from .routing import CONNECT_ROUTE, DISCONNECT_ROUTE
@@ -45,16 +45,6 @@ _HOP_BY_HOP = frozenset(
 )
 _GATEWAY_OWNED_PREFIXES = ("x-apigw-ws-", "x-amzn-", "x-forwarded-")
 _GATEWAY_OWNED = frozenset({"connectionid", "x-real-ip"})
-
-
-def trace_id() -> str:
-    """Return an ``X-Amzn-Trace-Id`` value in AWS's format."""
-    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
-
-
-def request_id() -> str:
-    """Return a request id shaped like API Gateway's (``Vh5fZFx8IAMFaVQ=``)."""
-    return secrets.token_urlsafe(11)[:15] + "="
 
 
 @attrs.frozen

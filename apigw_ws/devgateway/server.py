@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from apigw_ws.ids import request_id
+
 from .config import GatewayConfig
 from .connections import (
     MANAGEMENT_PATH_RE,
@@ -28,7 +30,7 @@ from .connections import (
     SinkSocket,
     State,
 )
-from .integration import Client, Integration, request_id
+from .integration import Client, Integration
 from .routing import CONNECT_ROUTE, DISCONNECT_ROUTE
 
 logger = logging.getLogger("apigw_ws.devgateway")

@@ -12,8 +12,6 @@ import base64
 import json
 import logging
 import os
-import secrets
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -22,6 +20,7 @@ from urllib.parse import urlencode
 import attrs
 
 from apigw_ws.events import route_key_for, url_route_for
+from apigw_ws.ids import new_connection_id, trace_id
 
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
@@ -31,15 +30,6 @@ BROWSER_UA = (
 ACTION_KEY = "action"
 #: The api id of the ``ws_gateway`` fixture's row.
 TEST_API_ID = "testapi123"
-
-
-def new_connection_id() -> str:
-    """Return a fresh id shaped like API Gateway's (16 characters, e.g. ``L0SM9cOFvHcCIhw=``)."""
-    return base64.urlsafe_b64encode(os.urandom(11)).decode()
-
-
-def _trace_id() -> str:
-    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
 
 
 def usage_error(message: str) -> NoReturn:
@@ -71,7 +61,7 @@ def gateway_headers(
         "X-Forwarded-For": source_ip,
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
-        "X-Amzn-Trace-Id": _trace_id(),
+        "X-Amzn-Trace-Id": trace_id(),
         "X-Apigw-Ws-Source-Ip": source_ip,
         "X-Apigw-Ws-Route-Key": route_key,
         "X-Apigw-Ws-Event-Type": event_type,

@@ -6,6 +6,7 @@ can check that every recipient got its message exactly once. Ids the gateway nev
 opened are answered 410, as AWS answers for a vanished connection.
 """
 
+import datetime
 from contextlib import ExitStack
 
 import pytest
@@ -19,6 +20,9 @@ except ImportError:
         raise
     pytest.skip("aiohttp is not installed (pip install -e '.[test]')", allow_module_level=True)
 
+from django.utils import timezone
+
+from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
 from apigw_ws.devgateway import Faults, run_in_thread
 from apigw_ws.sender import TRANSPORT_ENV, Endpoint, Recipient
 from apigw_ws.testing.client import new_connection_id
@@ -102,3 +106,42 @@ def unknown_ids(count):
 def to(gateway, ids):
     endpoint = endpoint_of(gateway)
     return [Recipient(cid, endpoint) for cid in ids]
+
+
+#: Old enough that a 410 means gone (younger sessions may still be connecting).
+OLD = datetime.timedelta(minutes=5)
+
+
+@pytest.fixture
+def row(db):
+    return ApiGateway.objects.create(
+        api_name="local", api_id="local", stage_name="local", region="us-east-1"
+    )
+
+
+@pytest.fixture
+def local(gateway, settings):
+    """The gateway, with ``ENDPOINT_URL`` pointing at it."""
+    settings.APIGW_WS = {**settings.APIGW_WS, "ENDPOINT_URL": gateway.endpoint_url}
+    return gateway
+
+
+def make_sessions(row, ids, *, channel="", user=None, age=OLD, connected=True):
+    now = timezone.now()
+    return WebSocketSession.objects.bulk_create(
+        WebSocketSession(
+            connection_id=cid,
+            api_gateway=row,
+            channel_name=channel,
+            user=user,
+            connected=connected,
+            connected_at=now - age,
+        )
+        for cid in ids
+    )
+
+
+def connected_ids():
+    return set(
+        WebSocketSession.objects.filter(connected=True).values_list("connection_id", flat=True)
+    )

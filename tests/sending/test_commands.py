@@ -9,23 +9,9 @@ from django.urls import reverse
 
 from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
 
-from .conftest import received, unknown_ids
-from .test_django import connected_ids, make_sessions
+from .conftest import connected_ids, make_sessions, received, unknown_ids
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def row(db):
-    return ApiGateway.objects.create(
-        api_name="local", api_id="local", stage_name="local", region="us-east-1"
-    )
-
-
-@pytest.fixture
-def local(gateway, settings):
-    settings.APIGW_WS = {**settings.APIGW_WS, "ENDPOINT_URL": gateway.endpoint_url}
-    return gateway
 
 
 def run(*args):

@@ -6,7 +6,6 @@ import math
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from apigw_ws import hookimpl
 from apigw_ws.contrib.django import sending
@@ -14,45 +13,9 @@ from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
 from apigw_ws.errors import ConfigurationError, ManagementApiForbidden, SendError
 from apigw_ws.sending import MessageNotSerializable, MessageTooLarge
 
-from .conftest import received, unknown_ids
+from .conftest import connected_ids, make_sessions, received, unknown_ids
 
 pytestmark = pytest.mark.django_db
-OLD = datetime.timedelta(minutes=5)
-
-
-@pytest.fixture
-def row(db):
-    return ApiGateway.objects.create(
-        api_name="local", api_id="local", stage_name="local", region="us-east-1"
-    )
-
-
-@pytest.fixture
-def local(gateway, settings):
-    """The gateway, with ``ENDPOINT_URL`` pointing at it."""
-    settings.APIGW_WS = {**settings.APIGW_WS, "ENDPOINT_URL": gateway.endpoint_url}
-    return gateway
-
-
-def make_sessions(row, ids, *, channel="", user=None, age=OLD, connected=True):
-    now = timezone.now()
-    return WebSocketSession.objects.bulk_create(
-        WebSocketSession(
-            connection_id=cid,
-            api_gateway=row,
-            channel_name=channel,
-            user=user,
-            connected=connected,
-            connected_at=now - age,
-        )
-        for cid in ids
-    )
-
-
-def connected_ids():
-    return set(
-        WebSocketSession.objects.filter(connected=True).values_list("connection_id", flat=True)
-    )
 
 
 def test_queryset_send_message_reports_and_marks_gone_sessions_in_one_update(local, row):
