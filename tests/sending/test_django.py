@@ -217,5 +217,15 @@ def test_recipients_are_read_in_chunks_not_all_at_once(local, row, monkeypatch):
         found = list(sending.recipients(WebSocketSession.objects.all()))
     assert len(found) == 7
     selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
-    # 3 pages of keys (3 + 3 + 1) and an empty one, each page's rows, one gateway lookup.
-    assert len(selects) == 4 + 3 + 1
+    # 3 pages of rows (3 + 3 + 1) and an empty one, then one gateway lookup.
+    assert len(selects) == 4 + 1
+
+
+def test_a_sliced_queryset_sends_to_the_connected_sessions_of_its_slice_only(local, row):
+    live, dead = local.open_sinks(3), local.open_sinks(2)
+    make_sessions(row, live)
+    make_sessions(row, dead, connected=False)
+    first_four = WebSocketSession.objects.order_by("pk")[:4]
+    report = first_four.send_message({"slice": 1})
+    assert report.sent == 3
+    assert [received(local, cid) for cid in live + dead] == [1, 1, 1, 0, 0]

@@ -59,40 +59,47 @@ def get_sender(concurrency: int | None = None) -> Sender:
     )
 
 
-def connected_pks(sessions: QuerySet, chunk: int) -> Iterator[list[int]]:
-    """Yield the primary keys of the connected sessions in ``sessions``, ``chunk`` at a time.
+def connected_rows(
+    sessions: QuerySet, fields: tuple[str, ...], chunk: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Yield ``(pk, *fields)`` of the connected sessions in ``sessions``, ``chunk`` at a time.
 
     Keyset pagination: each chunk is its own short query, so no cursor stays open while
     the network works, and memory holds one chunk.
     """
     if sessions.query.is_sliced:  # cannot be filtered further; a slice is small anyway
-        pks = [s.pk for s in sessions if s.connected]
-        for start in range(0, len(pks), chunk):
-            yield pks[start : start + chunk]
+        rows = [
+            (pk, *rest)
+            for pk, connected, *rest in sessions.values_list("pk", "connected", *fields)
+            if connected
+        ]
+        for start in range(0, len(rows), chunk):
+            yield rows[start : start + chunk]
         return
-    base = sessions.filter(connected=True).order_by("pk").values_list("pk", flat=True)
+    base = sessions.filter(connected=True).order_by("pk").values_list("pk", *fields)
     last = None
     while True:
         page = base if last is None else base.filter(pk__gt=last)
-        pks = list(page[:chunk])
-        if not pks:
+        rows = list(page[:chunk])
+        if not rows:
             return
-        yield pks
-        last = pks[-1]
+        yield rows
+        last = rows[-1][0]
+
+
+def connected_pks(sessions: QuerySet, chunk: int) -> Iterator[list[int]]:
+    """Yield the primary keys of the connected sessions in ``sessions``, ``chunk`` at a time."""
+    for rows in connected_rows(sessions, (), chunk):
+        yield [row[0] for row in rows]
 
 
 def recipients(sessions: QuerySet) -> Iterator[Recipient]:
     """Yield a ``Recipient`` for each connected session in ``sessions``, streamed."""
-    from .models import ApiGateway, WebSocketSession
+    from .models import ApiGateway
 
     endpoints: dict[int, Endpoint | None] = {}
-    for pks in connected_pks(sessions, READ_CHUNK):
-        rows = (
-            WebSocketSession.objects.filter(pk__in=pks)
-            .order_by("pk")
-            .values_list("connection_id", "api_gateway_id")
-        )
-        for connection_id, gateway_id in rows:
+    for rows in connected_rows(sessions, ("connection_id", "api_gateway_id"), READ_CHUNK):
+        for _pk, connection_id, gateway_id in rows:
             if gateway_id not in endpoints:
                 gateway = ApiGateway.objects.filter(pk=gateway_id).first()
                 endpoints[gateway_id] = endpoint_for(gateway)
