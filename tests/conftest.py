@@ -1,22 +1,31 @@
 import os
 import socket
+from typing import NoReturn
 
 import pytest
 
+from tests.ci import in_ci
 from tests.plugins import chat
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+try:
+    IN_CI = in_ci()
+except ValueError as exc:
+    raise pytest.UsageError(str(exc)) from None
+
+
+def missing_prerequisite(message: str, *, allow_module_level: bool = False) -> NoReturn:
+    """Skip: a service, a program or a module the test needs is missing; in CI, fail."""
+    if IN_CI:
+        pytest.fail(f"{message} (required in CI)", pytrace=False)
+    pytest.skip(message, allow_module_level=allow_module_level)
 
 
 def require_service(name: str, host: str, port: int) -> None:
-    """Skip a test whose service is down on a laptop; in CI (CI=true) fail it instead."""
+    """Skip a test whose service is down on a laptop; in CI fail it instead."""
     try:
         socket.create_connection((host, port), timeout=2).close()
     except OSError as exc:
-        message = f"service unavailable: {name} on {host}:{port} ({exc})"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_prerequisite(f"service unavailable: {name} on {host}:{port} ({exc})")
 
 
 def pytest_collection_modifyitems(config, items):

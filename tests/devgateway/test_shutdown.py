@@ -14,10 +14,15 @@ import sys
 import aiohttp
 import pytest
 
+from tests.conftest import missing_prerequisite
+
 from .conftest import TIMEOUT, run
 from .test_without_django import Backend
 
-resource = pytest.importorskip("resource", reason="POSIX signals and limits")
+try:
+    import resource
+except ImportError:  # not POSIX: no SIGINT to a child, no open-file limit
+    missing_prerequisite("the resource module (POSIX only) is missing", allow_module_level=True)
 
 
 async def start_gateway_process(target, *flags):
@@ -95,7 +100,7 @@ asyncio.run(main())
 def test_the_gateway_raises_a_low_open_file_limit_so_thousands_of_sockets_fit():
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard != resource.RLIM_INFINITY and hard <= 256:
-        pytest.skip(f"the hard open-file limit is {hard}: nothing to raise to")
+        missing_prerequisite(f"the hard open-file limit is {hard}: nothing to raise to")
     done = subprocess.run(
         [sys.executable, "-c", RAISES_LIMIT], capture_output=True, text=True, timeout=60, check=True
     )
