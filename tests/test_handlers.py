@@ -1,7 +1,7 @@
 """Handlers and the registry, without Django: names, routes, options, lookup."""
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import apigw_ws
@@ -211,20 +211,30 @@ def test_a_handler_key_that_is_not_a_string_is_refused(registry, value):
         select_handler(registry, "$default", {"handler": value}, "handler")
 
 
-@given(name=st.text(max_size=80), route=st.sampled_from(["$default", "presence", "other"]))
-def test_lookup_never_resolves_a_name_that_was_not_registered_on_that_route(name, route):
+#: The registered names, near misses of them, and any text: each branch gets its share.
+lookup_names = st.one_of(
+    st.sampled_from(["default", "say", "status", "Say", "say ", "status\x00", "defaul"]),
+    st.text(max_size=80),
+)
+
+
+@given(name=lookup_names, route=st.sampled_from(["$default", "presence", "other"]))
+@example(name="say", route="$default")
+@example(name="say", route="presence")
+def test_lookup_resolves_exactly_the_names_registered_on_that_route(name, route):
     registry = HandlerRegistry()
     registry.register(noop, name="default")
     registry.register(noop, name="say")
     registry.register(noop, name="status", route="presence")
     registered = {("$default", "default"), ("$default", "say"), ("presence", "status")}
-    try:
+    if (route, name) in registered:
         found = select_handler(registry, route, {"handler": name}, "handler")
-    except BadRequest:
-        assert (route, name) not in registered
-    else:
         assert (found.route, found.name) == (route, name)
-        assert found.key in registered
+    else:
+        with pytest.raises(BadRequest) as info:
+            select_handler(registry, route, {"handler": name}, "handler")
+        assert info.value.public == "Unknown handler"  # not re-routed, not another error
+        assert repr(name[:80]) in info.value.detail
 
 
 def test_a_route_with_no_handlers_is_not_found(registry):

@@ -1,9 +1,10 @@
 """The checks on untrusted input, without Django: ids, channels, origins, secrets, JSON."""
 
 import json
+import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from apigw_ws.errors import BadRequest, Forbidden, PayloadTooLarge, RequestRefused
@@ -304,10 +305,54 @@ def test_a_body_of_exactly_max_bytes_is_accepted_and_one_more_byte_is_too_large(
     assert info.value.status == 413
 
 
-@given(st.binary(max_size=64))
-def test_parsing_arbitrary_bytes_either_returns_a_dict_or_refuses_with_a_bad_request(body):
+def json_object_or_none(body):
+    """Return the JSON object in ``body`` read by ``json`` itself, or ``None`` if it is not one.
+
+    The test's own reading, not the package's: strict UTF-8, no NaN or Infinity, finite
+    numbers, an object at the top. (No body here comes near ``MAX_JSON_DEPTH``.)
+    """
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    def finite(value):
+        if isinstance(value, float):
+            return math.isfinite(value)
+        if isinstance(value, dict):
+            return all(finite(v) for v in value.values())
+        if isinstance(value, list):
+            return all(finite(v) for v in value)
+        return True
+
     try:
-        result = parse_json_object(body, max_bytes=MAX)
-    except BadRequest:
-        return
-    assert isinstance(result, dict)
+        value = json.loads(body.decode("utf-8"), parse_constant=refuse)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        return None
+    return value if isinstance(value, dict) and finite(value) else None
+
+
+def dumped(obj, cut=None):
+    return json.dumps(obj, ensure_ascii=False).encode()[:cut]
+
+
+#: Bytes that are JSON objects about half of the time: raw bytes alone almost never are.
+bodies = st.one_of(
+    st.binary(max_size=64),
+    strategies.json_objects(max_leaves=5).map(dumped),
+    st.builds(dumped, strategies.json_objects(max_leaves=5), st.integers(0, 40)),
+    st.sampled_from([b"{}", b"[]", b"1", b'{"a": NaN}', b'{"a": 1e400}', b'{"a": 1}']),
+)
+
+
+@given(bodies)
+@example(b'{"a": [1, {"b": null}]}')
+@example(b'{"a": 1')
+def test_parsing_any_bytes_returns_the_object_json_reads_or_refuses_what_is_not_one(body):
+    expected = json_object_or_none(body)
+    if expected is None:
+        with pytest.raises(BadRequest) as info:
+            parse_json_object(body, max_bytes=MAX)
+        assert info.value.status == 400
+        assert info.value.public == "Bad request"
+    else:
+        assert parse_json_object(body, max_bytes=MAX) == expected

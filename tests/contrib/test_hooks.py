@@ -66,11 +66,21 @@ def test_a_failing_on_connect_hook_is_logged_and_does_not_refuse(ws_client, ws_p
     assert "apigw_ws_on_connect hook raised" in caplog.text
 
 
-def test_a_third_party_deny_wins_over_the_builtin_allow(ws_client, ws_plugins, handler_calls):
-    ws_plugins.add(Recorder(allow_message=False))
+def test_a_plugins_deny_refuses_a_public_handler_that_runs_without_it(
+    ws_client, ws_plugins, handler_calls
+):
+    # "default" has no permissions: the built-in plugin abstains and only the
+    # third-party vote decides. (A deny winning over the built-in plugin's allow is
+    # tests/test_plugins.py's test_a_third_party_deny_wins_even_when_...)
     conn = ws_client.connect()
-    assert conn.send({"text": "hi"}).status_code == 403
-    assert handler_calls == []
+    assert conn.send({"text": "hi"}).status_code == 200  # control: nobody denies
+    recorder = Recorder(allow_message=False)
+    ws_plugins.add(recorder)
+    response = conn.send({"text": "hi"})
+    assert response.status_code == 403
+    assert response.json() == {"error": "Forbidden"}
+    assert ("check_permission", "default") in recorder.seen
+    assert handler_calls == [("default", conn.connection_id)]  # only the control call
 
 
 def test_validators_run_before_permission_checks(ws_client, ws_plugins):

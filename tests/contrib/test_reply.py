@@ -2,7 +2,6 @@
 
 from urllib.parse import quote
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -47,9 +46,15 @@ def test_session_send_message_refuses_oversized_messages_before_any_network_call
     assert _posted(conn.connection_id) == b""
 
 
-def test_management_endpoint_is_the_gateways_stage_on_aws(ws_gateway):
+def test_management_endpoint_is_the_gateways_stage_on_aws_and_its_client_posts_there(
+    aws, ws_gateway
+):
+    from apigw_ws.contrib.django.models import ApiGateway
+
+    stage = "https://testapi123.execute-api.us-east-1.amazonaws.com/test"
+    assert ws_gateway.management_endpoint == stage
+    assert ws_gateway.management_client().meta.endpoint_url == stage
+    other = ApiGateway(api_name="eu", api_id="euapi45678", stage_name="live", region="eu-west-1")
     assert (
-        ws_gateway.management_endpoint
-        == "https://testapi123.execute-api.us-east-1.amazonaws.com/test"
+        other.management_endpoint == "https://euapi45678.execute-api.eu-west-1.amazonaws.com/live"
     )
-    assert boto3  # imported for moto's patching

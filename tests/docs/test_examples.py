@@ -7,6 +7,7 @@ does not have fails here. Plugin examples are then registered with a real plugin
 which refuses a hook name or argument that is not in ``apigw_ws.hooks.specs``.
 """
 
+import re
 import types
 
 import pytest
@@ -44,10 +45,30 @@ ENVIRONMENT = {
 }
 
 
-@pytest.mark.parametrize("name", pages())
+#: Pages with Python examples: only these are compiled, a page without any tests nothing.
+PYTHON_PAGES = [name for name in pages() if code_blocks(page(name), "python")]
+#: Ways of marking a block as Python that ``code_blocks(..., "python")`` would not see.
+UNREAD_PYTHON = re.compile(
+    r"^ *\.\. (?:code|sourcecode):: |^ *\.\. code-block:: (?:py|python3|pycon|ipython)\s*$",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("name", PYTHON_PAGES)
 def test_every_python_example_compiles(name):
-    for number, block in enumerate(code_blocks(page(name), "python")):
+    blocks = code_blocks(page(name), "python")
+    assert blocks
+    for number, block in enumerate(blocks):
         compile(block, f"docs/{name}.rst, python block {number}", "exec")
+
+
+def test_python_examples_are_marked_so_the_tests_read_them():
+    unread = {name: found for name in pages() if (found := UNREAD_PYTHON.findall(page(name)))}
+    assert not unread, f"write '.. code-block:: python' instead: {unread}"
+
+
+def test_the_pages_that_must_run_have_python_to_run():
+    assert set(RUN) <= set(PYTHON_PAGES)
 
 
 def hookimpls(namespace):

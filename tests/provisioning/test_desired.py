@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from apigw_ws.provisioning import InvalidGatewaySpec
@@ -52,16 +52,54 @@ def test_http_is_allowed_for_loopback_only(url):
 @given(st.text(max_size=200))
 def test_any_text_as_target_is_either_a_url_ending_in_slash_or_a_named_refusal(text):
     try:
-        result = check_target(text)
+        result, refused = check_target(text), None
     except InvalidGatewaySpec as exc:
-        refused = exc
-    else:
-        refused = None
+        result, refused = None, exc
     if refused is not None:
+        # A refusal names the field and quotes what it refused.
         assert refused.field == "target_base_endpoint"
+        assert str(refused).startswith("target_base_endpoint: ")
+        assert (repr(text) if text else "is empty") in refused.reason
     else:
         assert result.endswith("/")
         assert result.startswith(("https://", "http://"))
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+
+
+@st.composite
+def targets(draw):
+    """Return a URL built from parts, and whether API Gateway may be pointed at it."""
+    scheme = draw(st.sampled_from(["https", "http", "ftp", "wss"]))
+    host = draw(st.sampled_from([*LOOPBACK, "example.com", "ws.example.com", ""]))
+    port = draw(st.sampled_from(["", ":8443", ":443", ":99999"]))
+    path = draw(st.sampled_from(["", "/", "/ws", "/ws/", "/a/b/"]))
+    userinfo = draw(st.sampled_from(["", "user:pw@", "user@"]))
+    query = draw(st.sampled_from(["", "?a=1", "#top"]))
+    url = f"{scheme}://{userinfo}{host}{port}{path}{query}"
+    allowed = (
+        bool(host)
+        and port != ":99999"
+        and not userinfo
+        and not query
+        and (scheme == "https" or (scheme == "http" and host in LOOPBACK))
+    )
+    return url, allowed
+
+
+@given(targets())
+@example(("https://example.com/ws", True))
+@example(("http://example.com/ws/", False))
+def test_a_target_is_accepted_exactly_when_it_is_https_or_loopback_http_without_extras(target):
+    url, allowed = target
+    if allowed:
+        assert check_target(url) == (url if url.endswith("/") else url + "/")
+    else:
+        with pytest.raises(InvalidGatewaySpec) as info:
+            check_target(url)
+        assert info.value.field == "target_base_endpoint"
+        assert repr(url) in info.value.reason
 
 
 def test_a_domain_without_a_certificate_is_refused_with_what_to_do():

@@ -4,9 +4,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 import apigw_ws
 from apigw_ws.contrib.django.models import WebSocketSession, WebSocketToken
+from apigw_ws.contrib.django.tokens import hash_token
 from apigw_ws.testing import GatewayClient
 
 from .conftest import TOKEN_URL, fetch_token, session_key, set_tokens, stored_token, unspent
@@ -231,11 +233,17 @@ def test_unknown_token_is_refused(ws_client, logged_in):
     assert conn.response.json() == INVALID
 
 
-def test_token_url_is_not_a_route(ws_client, logged_in):
-    # The API Gateway headers posted to ws/token reach the token view, not dispatch.
+def test_token_url_is_the_token_view_not_a_route(ws_client, logged_in, user, handler_calls):
+    # Posted with API Gateway's headers, ws/token still answers as the token view: a
+    # fresh token of the logged-in user, and nothing of dispatch (no session, no handler).
+    assert reverse("apigw_ws:token") == TOKEN_URL
     response = ws_client.post("token", "abc")
-    assert response.status_code in (200, 401, 403, 429)
-    assert TOKEN_URL.endswith("token")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert WebSocketToken.objects.get(token_hash=hash_token(token)).user == user
+    assert unspent(token)
+    assert not WebSocketSession.objects.exists()
+    assert handler_calls == []
 
 
 def _secret():

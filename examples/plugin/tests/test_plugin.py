@@ -9,6 +9,7 @@ before anything else sees the message, a denied permission never runs the handle
 from importlib import metadata
 
 import pytest
+from apigw_ws_example import plugin
 from apigw_ws_example.plugin import add_note
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -61,8 +62,16 @@ def test_user_count_needs_an_active_user_with_view_user(ws_client, user):
         response.assert_refused(403, "Forbidden")
 
 
-def test_a_denied_permission_never_runs_the_handler(ws_client, ws_outbox):
+def test_a_denied_permission_never_runs_the_handler(ws_client, ws_user, monkeypatch):
+    # user_count's first step is get_user_model(): count the calls to see it run.
+    runs = []
+    real = plugin.get_user_model
+    monkeypatch.setattr(plugin, "get_user_model", lambda: runs.append("ran") or real())
     ws_client.connect().send("user_count").assert_refused(403, "Forbidden")
+    assert runs == []
+    allowed = ws_client.connect(user=ws_user("auth.view_user"))
+    allowed.send("user_count").assert_ok({"users": 1})  # control: the spy sees a real run
+    assert runs == ["ran"]
 
 
 @examples
