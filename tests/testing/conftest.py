@@ -19,8 +19,7 @@ def plugin_distributions(purelib):
     ]
 
 
-@pytest.fixture
-def throwaway_env(tmp_path):
+def make_throwaway_env(directory):
     """Return the environment of a new venv with this one's packages but no apigw_ws plugin.
 
     The new venv's site-packages links every entry of this venv's, except the files of
@@ -30,7 +29,7 @@ def throwaway_env(tmp_path):
     the suite's own environment stays as it was. pip works offline: no build isolation
     (the build backend is linked in), no dependencies (they are here already), no index.
     """
-    venv = tmp_path / "venv"
+    venv = directory / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     python = venv / "bin" / "python"
     purelib = Path(
@@ -60,3 +59,9 @@ def throwaway_env(tmp_path):
     for name in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "PYTEST_ADDOPTS"):
         env.pop(name, None)
     return env
+
+
+@pytest.fixture(scope="module")
+def throwaway_env(tmp_path_factory):
+    """Return the environment of a throwaway venv (see ``make_throwaway_env``)."""
+    return make_throwaway_env(tmp_path_factory.mktemp("throwaway"))

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.docs.rst import code_blocks
+
 ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH = ROOT / "docs" / "writing-plugins.rst"
 
@@ -108,14 +110,15 @@ def test_an_existing_directory_is_never_overwritten(tmp_path):
     assert list((tmp_path / "apigw-ws-greetings").iterdir()) == []
 
 
-def test_the_walkthrough_commands_scaffold_install_pass_their_tests_and_list(
-    tmp_path, throwaway_env
-):
+@pytest.fixture(scope="module")
+def walkthrough(tmp_path_factory, throwaway_env):
+    """Run the walkthrough's ``$`` lines literally, in a project, in the throwaway venv.
+
+    Returns the commands and, per command, what it printed. pytest runs with ``-v`` (through
+    ``PYTEST_ADDOPTS``, so the commands stay as written) to show every test's outcome.
+    """
     commands = walkthrough_commands()
-    assert commands[0] == "python manage.py ws_startplugin greetings"
-    assert any(c.startswith("python -m pip install -e") for c in commands)
-    assert "python -m pytest" in commands
-    project = tmp_path / "project"
+    project = tmp_path_factory.mktemp("walkthrough") / "project"
     project.mkdir()
     (project / "manage.py").write_text(MANAGE_PY)
     (project / "project_settings.py").write_text(PROJECT_SETTINGS)
@@ -124,21 +127,68 @@ def test_the_walkthrough_commands_scaffold_install_pass_their_tests_and_list(
     result = subprocess.run(
         ["bash", "-c", script],
         cwd=project,
-        env=throwaway_env,
-        capture_output=True,
+        env={**throwaway_env, "PYTEST_ADDOPTS": "-v -p no:cacheprovider"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         timeout=600,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert re.search(r"\d+ passed", output), output
-    assert " failed" not in output
-    listing = output.split(f">>> {commands.index('cd ..') + 1}", 1)[1]
-    assert re.search(
-        r"\$default\s+greetings\.hello\s+greetings\s+apigw-ws-greetings\s+0\.1\.0", listing
-    )
-    assert re.search(r"\$default\s+greetings\.secret\s+greetings", listing)
-    assert re.search(r"greetings\s+entry point\s+apigw-ws-greetings\s+0\.1\.0", listing), listing
+    parts = re.split(r"^>>> (\d+)\n", result.stdout, flags=re.MULTILINE)
+    outputs = {commands[int(i)]: text for i, text in zip(parts[1::2], parts[2::2], strict=True)}
+    return commands, result.returncode, result.stdout, outputs
+
+
+def documented_table(header):
+    """Return the rows, split into words, of the walkthrough's text block that starts so."""
+    (block,) = [b for b in code_blocks(WALKTHROUGH.read_text(), "text") if b.startswith(header)]
+    return [line.split() for line in block.splitlines() if line.strip()]
+
+
+def printed_table(output, header):
+    lines = output[output.index(header) :].splitlines()
+    return [line.split() for line in lines if line.strip()]
+
+
+def test_the_walkthrough_scaffolds_installs_tests_and_lists_in_that_order(walkthrough):
+    commands, returncode, output, outputs = walkthrough
+    assert commands[0] == "python manage.py ws_startplugin greetings"
+    install = next(i for i, c in enumerate(commands) if c.startswith("python -m pip install -e"))
+    assert commands.index("python -m pytest") > install
+    assert commands.index("python manage.py ws_handlers --route '$default'") > install
+    assert returncode == 0, output
+    assert len(outputs) == len(commands), output
+
+
+def test_the_scaffolds_own_tests_all_pass_property_and_outbox_tests_included(walkthrough):
+    *_, outputs = walkthrough
+    run = outputs["python -m pytest"]
+    passed = set(re.findall(r"^tests/test_plugin\.py::(\w+)\S* PASSED", run, re.MULTILINE))
+    assert {
+        "test_hello_greets_every_valid_body_and_refuses_a_blank_name",  # bodies_for(hello)
+        "test_no_body_makes_a_server_error",  # hostile_bodies()
+        "test_a_wave_reaches_the_whole_channel_and_nothing_leaves_the_process",
+        "test_blocking_the_plugin_removes_its_handlers_and_no_other",
+    } <= passed, run
+    summary = run.strip().splitlines()[-1]
+    assert re.fullmatch(r"=+ \d+ passed in [\d.]+s( \(\S+\))? =+", summary), run
+
+
+def test_no_other_plugin_is_installed_where_the_walkthrough_runs(walkthrough):
+    *_, outputs = walkthrough
+    rows = printed_table(outputs["python manage.py ws_plugins"], "NAME")[1:]
+    assert [row[0] for row in rows if row[1:3] == ["entry", "point"]] == ["greetings"]
+
+
+def test_ws_handlers_prints_what_the_walkthrough_shows(walkthrough):
+    *_, outputs = walkthrough
+    printed = printed_table(outputs["python manage.py ws_handlers --route '$default'"], "ROUTE")
+    assert printed == documented_table("ROUTE")
+
+
+def test_ws_plugins_prints_what_the_walkthrough_shows(walkthrough):
+    *_, outputs = walkthrough
+    printed = printed_table(outputs["python manage.py ws_plugins"], "NAME")
+    assert printed == documented_table("NAME")
 
 
 def test_the_suites_own_environment_never_sees_the_scaffold():
