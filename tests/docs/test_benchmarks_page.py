@@ -27,4 +27,4 @@ def test_the_page_links_the_readme_it_quotes():
 
 
 def test_a_rate_from_elsewhere_would_be_caught():
-    assert rates("at 64–128 in flight 1,720 and 2,340 msg/s") == {"1,720", "2,340"}
+    assert rates("at 64 to 128 in flight 1,720 and 2,340 msg/s") == {"1,720", "2,340"}
