@@ -1,8 +1,8 @@
 """``ws_startplugin``: the scaffold installs and passes its own tests, as the docs say.
 
 The walkthrough test runs the commands of docs/writing-plugins.rst literally, in a
-throwaway venv layered on this one, so installing the scaffold never changes the entry
-points the rest of the suite sees.
+throwaway venv that has this one's packages but no other apigw_ws plugin, so installing
+the scaffold never changes the entry points the rest of the suite sees.
 """
 
 import re
@@ -19,47 +19,32 @@ from tests.docs.rst import code_blocks
 ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH = ROOT / "docs" / "writing-plugins.rst"
 
-PROJECT_SETTINGS = """\
-SECRET_KEY = "walkthrough"
-USE_TZ = True
-ROOT_URLCONF = "project_urls"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-INSTALLED_APPS = [
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "apigw_ws.contrib.django",
-]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
-APIGW_WS = {"GATEWAY_SECRET": "w" * 40}
-"""
-PROJECT_URLS = """\
-from django.urls import include, path
-
-urlpatterns = [path("ws/", include("apigw_ws.contrib.django.urls"))]
-"""
-MANAGE_PY = """\
-import os
-import sys
-
-from django.core.management import execute_from_command_line
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project_settings")
-execute_from_command_line(sys.argv)
-"""
-
-
 def scaffold(tmp_path, name="greetings"):
     out = StringIO()
     call_command("ws_startplugin", name, "--directory", str(tmp_path), stdout=out)
     return out.getvalue()
 
 
-def walkthrough_commands():
-    """Return the ``$`` lines of the walkthrough's first console block."""
+#: The lines of the project block that make the environment the throwaway venv stands in
+#: for (a venv with apigw_ws in it); every other line runs as written.
+ENVIRONMENT_LINES = [
+    "python3 -m venv .venv-plugins && . .venv-plugins/bin/activate",
+    "python -m pip install -e ./apigw_ws",
+]
+
+
+def console_lines(name):
+    """Return the ``$`` lines of the walkthrough's console block called ``name``."""
     text = WALKTHROUGH.read_text()
-    block = text.split(":name: walkthrough-commands", 1)[1].split("\n\n", 2)[1]
+    block = text.split(f":name: {name}", 1)[1].split("\n\n", 2)[1]
     return [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("$ ")]
+
+
+def walkthrough_commands():
+    """Return what the walkthrough has a newcomer type, after making the environment."""
+    project = console_lines("walkthrough-project")
+    assert project[: len(ENVIRONMENT_LINES)] == ENVIRONMENT_LINES
+    return project[len(ENVIRONMENT_LINES) :] + console_lines("walkthrough-commands")
 
 
 def test_the_scaffold_has_every_file_with_the_names_filled_in(tmp_path):
@@ -112,17 +97,14 @@ def test_an_existing_directory_is_never_overwritten(tmp_path):
 
 @pytest.fixture(scope="module")
 def walkthrough(tmp_path_factory, throwaway_env):
-    """Run the walkthrough's ``$`` lines literally, in a project, in the throwaway venv.
+    """Run the walkthrough's ``$`` lines literally, from making the project on, in the
+    throwaway venv.
 
     Returns the commands and, per command, what it printed. pytest runs with ``-v`` (through
     ``PYTEST_ADDOPTS``, so the commands stay as written) to show every test's outcome.
     """
     commands = walkthrough_commands()
-    project = tmp_path_factory.mktemp("walkthrough") / "project"
-    project.mkdir()
-    (project / "manage.py").write_text(MANAGE_PY)
-    (project / "project_settings.py").write_text(PROJECT_SETTINGS)
-    (project / "project_urls.py").write_text(PROJECT_URLS)
+    project = tmp_path_factory.mktemp("walkthrough")
     script = "set -eu\n" + "\n".join(f"echo '>>> {i}'\n{c}" for i, c in enumerate(commands))
     result = subprocess.run(
         ["bash", "-c", script],
@@ -151,7 +133,8 @@ def printed_table(output, header):
 
 def test_the_walkthrough_scaffolds_installs_tests_and_lists_in_that_order(walkthrough):
     commands, returncode, output, outputs = walkthrough
-    assert commands[0] == "python manage.py ws_startplugin greetings"
+    assert commands[0] == "python -m django startproject mysite && cd mysite"
+    assert "python manage.py ws_startplugin greetings" in commands
     install = next(i for i, c in enumerate(commands) if c.startswith("python -m pip install -e"))
     assert commands.index("python -m pytest") > install
     assert commands.index("python manage.py ws_handlers --route '$default'") > install
