@@ -138,6 +138,19 @@ def handler(
     return decorate
 
 
+def duplicate_message(old: Handler, new: Handler) -> str:
+    """Say which two plugins registered one (route, name), what is kept, and what to do."""
+    first, second = old.plugin or "(no plugin)", new.plugin or "(no plugin)"
+    return (
+        f"handler {new.name!r} on route {new.route!r} is already registered by plugin"
+        f" {first!r}, and plugin {second!r} registers it again; {first!r} keeps it."
+        f" {second!r} keeps the handlers it registered before this one and loses the rest"
+        " (its apigw_ws_register_handlers stopped here). Rename one of them (e.g."
+        f" {second}.{new.name}: names that start with the plugin's name cannot clash) or"
+        " block one plugin with APIGW_WS['BLOCKED_PLUGINS']."
+    )
+
+
 class HandlerRegistry:
     """Handlers by (route key, name), filled once at start-up and read per request."""
 
@@ -156,10 +169,7 @@ class HandlerRegistry:
             raise ConfigurationError(f"cannot register {func!r}: {exc}") from None
         old = self._handlers.get(new.key)
         if old is not None:
-            raise ConfigurationError(
-                f"handler {new.name!r} on route {new.route!r} is already registered"
-                f" by plugin {old.plugin!r}"
-            )
+            raise ConfigurationError(duplicate_message(old, new))
         self._handlers[new.key] = new
         return new
 

@@ -82,6 +82,17 @@ def _distribution_of(module: ModuleType | Any) -> tuple[str, str]:
     return "", ""
 
 
+#: What to do about a plugin name seen twice, by where the second one came from: remove
+#: the duplicate (BLOCKED_PLUGINS would switch the plugin off altogether).
+_LISTED_TWICE = {
+    "settings": "is listed twice in APIGW_WS['PLUGINS']: remove the second entry"
+    " (it is loaded once, from the first)",
+    "entry point": "has two entry points of that name in group 'apigw_ws', from two"
+    " installed distributions: uninstall one (the first is loaded)",
+    "object": "is added twice under that name: add it once (the first is loaded)",
+}
+
+
 class _Loader:
     def __init__(self, blocked: Iterable[str]) -> None:
         self.manager = new_manager()
@@ -95,7 +106,7 @@ class _Loader:
             self.infos.append(PluginInfo(name, source, *dist, blocked=True))
             return
         if self.manager.has_plugin(name):
-            self._fail(name, "is listed twice")
+            self._fail(name, _LISTED_TWICE.get(source, _LISTED_TWICE["settings"]))
             return
         try:
             plugin = load()

@@ -174,7 +174,10 @@ def test_a_handler_registered_by_two_plugins_is_reported_against_the_second_nami
 def test_a_plugin_listed_twice_is_reported_once_and_loaded_once(make_module):
     good = make_module("apigw_ws_test_twice", GOOD_PLUGIN)
     loaded = load(good, good)
-    assert [p.message for p in loaded.problems] == ["is listed twice"]
+    assert [p.message for p in loaded.problems] == [
+        "is listed twice in APIGW_WS['PLUGINS']: remove the second entry (it is loaded once,"
+        " from the first)"
+    ]
     assert len(loaded.registry) == 1
 
 

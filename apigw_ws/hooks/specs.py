@@ -25,9 +25,10 @@ def apigw_ws_register_handlers(register: Callable[..., Any]) -> None:
 
     Called once per plugin when the plugins are loaded (``AppConfig.ready()``), never per
     request. ``register(func, *, route="$default", name=None, permissions=(),
-    all_permissions=(), max_bytes=None, required_keys=())`` adds one handler; ``func`` may
-    also be a function already decorated with ``@apigw_ws.handler(...)``, then
-    ``register(func)`` takes its options from the decorator.
+    all_permissions=(), max_bytes=None, required_keys=(), schema=None)`` adds one handler
+    (the options of ``@apigw_ws.handler``); ``func`` may also be a function already
+    decorated with ``@apigw_ws.handler(...)``, then ``register(func)`` takes its options
+    from the decorator.
 
     Results: every call of every plugin is collected into one registry. An invalid route or
     name, or a (route, name) pair registered twice, is a configuration error naming the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from typing import Any
 
@@ -35,10 +36,24 @@ def _permission(dotted: str, fail: Any) -> Any:
     app_label, _, codename = dotted.partition(".")
     found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
     if found is None:
-        similar = Permission.objects.filter(codename__icontains=codename.split("_")[-1])[:10]
-        hints = ", ".join(f"{p.content_type.app_label}.{p.codename}" for p in similar) or "none"
+        known = Permission.objects.values_list("content_type__app_label", "codename")
+        hints = ", ".join(similar_names(dotted, [f"{a}.{c}" for a, c in known])) or "none"
         fail(
             f"no permission {dotted!r}: write it as 'app_label.codename' (similar: {hints});"
             " its app must be in INSTALLED_APPS and migrated."
         )
     return found
+
+
+def similar_names(wanted: str, known: list[str], limit: int = 5) -> list[str]:
+    """Return up to ``limit`` of ``known`` that look like ``wanted``, closest first.
+
+    A typo (``auth.view_usr``) is close to the whole name; a name given without its app
+    label (``view_user``) or with the wrong one matches on the codename.
+    """
+    codename = wanted.rpartition(".")[2]
+    close = difflib.get_close_matches(wanted, known, n=limit, cutoff=0.75)
+    codenames = sorted({name.rpartition(".")[2] for name in known})
+    for near in difflib.get_close_matches(codename, codenames, n=limit, cutoff=0.75):
+        close += [name for name in known if name.rpartition(".")[2] == near]
+    return list(dict.fromkeys(close))[:limit]

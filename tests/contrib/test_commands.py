@@ -22,6 +22,7 @@ HANDLER_KEYS = [
     "permissions",
     "all_permissions",
     "required_keys",
+    "schema",
     "max_bytes",
     "description",
     "source",
@@ -169,9 +170,49 @@ def test_ws_handlers_route_filter_accepts_the_default_route_key_and_its_url_name
     assert len(rows) == 5
 
 
-def test_ws_handlers_unknown_route_prints_nothing_and_succeeds():
-    assert run("ws_handlers", "--route", "nosuchroute") == ("", "")
+def test_ws_handlers_unknown_route_says_so_names_the_routes_and_succeeds():
+    out, err = run("ws_handlers", "--route", "nosuchroute")
+    assert out == (
+        "No handler is registered on route 'nosuchroute'. Routes with handlers: $default,"
+        " presence.\n"
+    )
+    assert err == ""
     assert json.loads(run("ws_handlers", "--json", "--route", "nosuchroute")[0]) == []
+
+
+def test_ws_handlers_with_nothing_registered_says_so_and_what_to_do():
+    with ws_settings(BLOCKED_PLUGINS=[CHAT]):
+        out, err = run("ws_handlers")
+        assert json.loads(run("ws_handlers", "--json")[0]) == []
+    lines = out.splitlines()
+    assert lines[0] == "No handlers are registered, so every message is refused."
+    assert lines[1] == (
+        "Loaded plugins: apigw_ws.builtin_plugins.permissions,"
+        f" apigw_ws.builtin_plugins.validators; blocked: {CHAT}."
+    )
+    assert "APIGW_WS['PLUGINS']" in lines[2]
+    assert "and set LOAD_ENTRY_POINTS to True" in lines[2]  # the test settings turn it off
+    assert "ws_startplugin" in lines[2]
+    assert err == ""
+
+
+def test_ws_handlers_json_carries_the_schema_a_body_must_match(ws_plugins):
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+
+    @apigw_ws.handler(name="counted", schema=schema)
+    def counted(ctx):
+        return None
+
+    class Plugin:
+        @apigw_ws.hookimpl
+        def apigw_ws_register_handlers(self, register):
+            register(counted)
+
+    ws_plugins.add(Plugin(), name="counter")
+    rows = by_name(json.loads(run("ws_handlers", "--json")[0]))
+    assert rows["counted"]["schema"] == schema
+    assert rows["counted"]["required_keys"] == []  # the schema says what is required
+    assert rows["say"]["schema"] is None
 
 
 def test_ws_handlers_lists_no_handlers_of_a_blocked_plugin():

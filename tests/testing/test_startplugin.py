@@ -1,8 +1,8 @@
 """``ws_startplugin``: the scaffold installs and passes its own tests, as the docs say.
 
 The walkthrough test runs the commands of docs/writing-plugins.rst literally, in a
-throwaway venv layered on this one, so installing the scaffold never changes the entry
-points the rest of the suite sees.
+throwaway venv that has this one's packages but no other apigw_ws plugin, so installing
+the scaffold never changes the entry points the rest of the suite sees.
 """
 
 import re
@@ -14,38 +14,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.docs.rst import code_blocks
+
 ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH = ROOT / "docs" / "writing-plugins.rst"
-
-PROJECT_SETTINGS = """\
-SECRET_KEY = "walkthrough"
-USE_TZ = True
-ROOT_URLCONF = "project_urls"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-INSTALLED_APPS = [
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "apigw_ws.contrib.django",
-]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
-APIGW_WS = {"GATEWAY_SECRET": "w" * 40}
-"""
-PROJECT_URLS = """\
-from django.urls import include, path
-
-urlpatterns = [path("ws/", include("apigw_ws.contrib.django.urls"))]
-"""
-MANAGE_PY = """\
-import os
-import sys
-
-from django.core.management import execute_from_command_line
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project_settings")
-execute_from_command_line(sys.argv)
-"""
-
 
 def scaffold(tmp_path, name="greetings"):
     out = StringIO()
@@ -53,11 +25,26 @@ def scaffold(tmp_path, name="greetings"):
     return out.getvalue()
 
 
-def walkthrough_commands():
-    """Return the ``$`` lines of the walkthrough's first console block."""
+#: The lines of the project block that make the environment the throwaway venv stands in
+#: for (a venv with apigw_ws in it); every other line runs as written.
+ENVIRONMENT_LINES = [
+    "python3 -m venv .venv-plugins && . .venv-plugins/bin/activate",
+    "python -m pip install -e ./apigw_ws",
+]
+
+
+def console_lines(name):
+    """Return the ``$`` lines of the walkthrough's console block called ``name``."""
     text = WALKTHROUGH.read_text()
-    block = text.split(":name: walkthrough-commands", 1)[1].split("\n\n", 2)[1]
+    block = text.split(f":name: {name}", 1)[1].split("\n\n", 2)[1]
     return [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("$ ")]
+
+
+def walkthrough_commands():
+    """Return what the walkthrough has a newcomer type, after making the environment."""
+    project = console_lines("walkthrough-project")
+    assert project[: len(ENVIRONMENT_LINES)] == ENVIRONMENT_LINES
+    return project[len(ENVIRONMENT_LINES) :] + console_lines("walkthrough-commands")
 
 
 def test_the_scaffold_has_every_file_with_the_names_filled_in(tmp_path):
@@ -108,37 +95,83 @@ def test_an_existing_directory_is_never_overwritten(tmp_path):
     assert list((tmp_path / "apigw-ws-greetings").iterdir()) == []
 
 
-def test_the_walkthrough_commands_scaffold_install_pass_their_tests_and_list(
-    tmp_path, throwaway_env
-):
+@pytest.fixture(scope="module")
+def walkthrough(tmp_path_factory, throwaway_env):
+    """Run the walkthrough's ``$`` lines literally, from making the project on, in the
+    throwaway venv.
+
+    Returns the commands and, per command, what it printed. pytest runs with ``-v`` (through
+    ``PYTEST_ADDOPTS``, so the commands stay as written) to show every test's outcome.
+    """
     commands = walkthrough_commands()
-    assert commands[0] == "python manage.py ws_startplugin greetings"
-    assert any(c.startswith("python -m pip install -e") for c in commands)
-    assert "python -m pytest" in commands
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "manage.py").write_text(MANAGE_PY)
-    (project / "project_settings.py").write_text(PROJECT_SETTINGS)
-    (project / "project_urls.py").write_text(PROJECT_URLS)
+    project = tmp_path_factory.mktemp("walkthrough")
     script = "set -eu\n" + "\n".join(f"echo '>>> {i}'\n{c}" for i, c in enumerate(commands))
     result = subprocess.run(
         ["bash", "-c", script],
         cwd=project,
-        env=throwaway_env,
-        capture_output=True,
+        env={**throwaway_env, "PYTEST_ADDOPTS": "-v -p no:cacheprovider"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         timeout=600,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert re.search(r"\d+ passed", output), output
-    assert " failed" not in output
-    listing = output.split(f">>> {commands.index('cd ..') + 1}", 1)[1]
-    assert re.search(
-        r"\$default\s+greetings\.hello\s+greetings\s+apigw-ws-greetings\s+0\.1\.0", listing
-    )
-    assert re.search(r"\$default\s+greetings\.secret\s+greetings", listing)
-    assert re.search(r"greetings\s+entry point\s+apigw-ws-greetings\s+0\.1\.0", listing), listing
+    parts = re.split(r"^>>> (\d+)\n", result.stdout, flags=re.MULTILINE)
+    outputs = {commands[int(i)]: text for i, text in zip(parts[1::2], parts[2::2], strict=True)}
+    return commands, result.returncode, result.stdout, outputs
+
+
+def documented_table(header):
+    """Return the rows, split into words, of the walkthrough's text block that starts so."""
+    (block,) = [b for b in code_blocks(WALKTHROUGH.read_text(), "text") if b.startswith(header)]
+    return [line.split() for line in block.splitlines() if line.strip()]
+
+
+def printed_table(output, header):
+    lines = output[output.index(header) :].splitlines()
+    return [line.split() for line in lines if line.strip()]
+
+
+def test_the_walkthrough_scaffolds_installs_tests_and_lists_in_that_order(walkthrough):
+    commands, returncode, output, outputs = walkthrough
+    assert commands[0] == "python -m django startproject mysite && cd mysite"
+    assert "python manage.py ws_startplugin greetings" in commands
+    install = next(i for i, c in enumerate(commands) if c.startswith("python -m pip install -e"))
+    assert commands.index("python -m pytest") > install
+    assert commands.index("python manage.py ws_handlers --route '$default'") > install
+    assert returncode == 0, output
+    assert len(outputs) == len(commands), output
+
+
+def test_the_scaffolds_own_tests_all_pass_property_and_outbox_tests_included(walkthrough):
+    *_, outputs = walkthrough
+    run = outputs["python -m pytest"]
+    passed = set(re.findall(r"^tests/test_plugin\.py::(\w+)\S* PASSED", run, re.MULTILINE))
+    assert {
+        "test_hello_greets_every_valid_body_and_refuses_a_blank_name",  # bodies_for(hello)
+        "test_no_body_makes_a_server_error",  # hostile_bodies()
+        "test_a_wave_reaches_the_whole_channel_and_nothing_leaves_the_process",
+        "test_blocking_the_plugin_removes_its_handlers_and_no_other",
+    } <= passed, run
+    summary = run.strip().splitlines()[-1]
+    assert re.fullmatch(r"=+ \d+ passed in [\d.]+s( \(\S+\))? =+", summary), run
+
+
+def test_no_other_plugin_is_installed_where_the_walkthrough_runs(walkthrough):
+    *_, outputs = walkthrough
+    rows = printed_table(outputs["python manage.py ws_plugins"], "NAME")[1:]
+    assert [row[0] for row in rows if row[1:3] == ["entry", "point"]] == ["greetings"]
+
+
+def test_ws_handlers_prints_what_the_walkthrough_shows(walkthrough):
+    *_, outputs = walkthrough
+    printed = printed_table(outputs["python manage.py ws_handlers --route '$default'"], "ROUTE")
+    assert printed == documented_table("ROUTE")
+
+
+def test_ws_plugins_prints_what_the_walkthrough_shows(walkthrough):
+    *_, outputs = walkthrough
+    printed = printed_table(outputs["python manage.py ws_plugins"], "NAME")
+    assert printed == documented_table("NAME")
 
 
 def test_the_suites_own_environment_never_sees_the_scaffold():

@@ -47,6 +47,10 @@ class ListCommand(BaseCommand):
     def get_rows(self, plugins: Plugins, options: dict[str, Any]) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def nothing_to_list(self, plugins: Plugins, options: dict[str, Any]) -> str:
+        """Return what the table says when there are no rows (``""``: nothing)."""
+        return ""
+
     def cell(self, row: dict[str, Any], key: str) -> str:
         value = row[key]
         if isinstance(value, list | tuple):
@@ -62,6 +66,8 @@ class ListCommand(BaseCommand):
             headers = [header for _, header in self.columns]
             cells = [[self.cell(row, key) for key, _ in self.columns] for row in rows]
             self.stdout.write(format_table(headers, cells))
+        elif note := self.nothing_to_list(plugins, options):
+            self.stdout.write(note)
         report_problems(self, plugins)
 
 
