@@ -58,6 +58,7 @@ def test_the_scaffold_has_every_file_with_the_names_filled_in(tmp_path):
         "apigw_ws_chat_tools/plugin.py",
         "pyproject.toml",
         "tests/__init__.py",
+        "tests/conftest.py",
         "tests/settings.py",
         "tests/test_plugin.py",
         "tests/urls.py",
@@ -150,6 +151,7 @@ def test_the_scaffolds_own_tests_all_pass_property_and_outbox_tests_included(wal
         "test_hello_greets_every_valid_body_and_refuses_a_blank_name",  # bodies_for(hello)
         "test_no_body_makes_a_server_error",  # hostile_bodies()
         "test_a_wave_reaches_the_whole_channel_and_nothing_leaves_the_process",
+        "test_a_test_that_does_not_ask_for_the_outbox_sends_nothing_out_either",
         "test_blocking_the_plugin_removes_its_handlers_and_no_other",
     } <= passed, run
     summary = run.strip().splitlines()[-1]
