@@ -36,7 +36,7 @@ from apigw_ws.sending import MessageNotSerializable, encode_message
 
 from .conf import ws_settings
 from .models import FanOut, FanOutChunk, FanOutStatus, WebSocketSession
-from .models.fanout import UNFINISHED, new_message_id
+from .models.fanout import FINISHED, UNFINISHED, new_message_id
 from .sending import connected_pks, send_now
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ CHECKPOINT_EVERY = 200
 MAX_ATTEMPTS = 5
 #: Failures kept with their reasons, per chunk; all of them are counted.
 FAILURES_KEPT = 20
+#: How long ``ws_cleanup`` keeps a finished fan-out (its record is its report).
+FINISHED_KEPT = timedelta(days=7)
 
 
 class FanOutError(ValueError):
@@ -386,3 +388,10 @@ def resume(fanout: FanOut) -> list[Any]:
         numbers = [None]  # all held by live leases: a task to watch them
     fanout.refresh_from_db()
     return enqueue(fanout, numbers) if numbers else []
+
+
+def delete_finished_fanouts() -> int:
+    """Delete the fan-outs finished more than ``FINISHED_KEPT`` ago; return how many."""
+    old = timezone.now() - FINISHED_KEPT
+    _total, per_model = FanOut.objects.filter(status__in=FINISHED, finished_at__lt=old).delete()
+    return per_model.get(FanOut._meta.label, 0)
