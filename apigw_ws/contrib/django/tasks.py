@@ -43,8 +43,14 @@ _run_fanout.__name__ = _run_fanout.__qualname__ = "run_fanout"
 
 @functools.cache
 def run_fanout_task() -> Any:
-    """Return the ``run_fanout`` task, made on first use."""
-    return _task_decorator()(_run_fanout)
+    """Return the ``run_fanout`` task, made on first use.
+
+    Made on ``TASK_BACKEND``, so that ``TASKS`` needs no ``"default"`` alias; callers
+    pick the backend of each enqueue with ``.using()``.
+    """
+    from .conf import ws_settings
+
+    return _task_decorator()(backend=ws_settings.TASK_BACKEND)(_run_fanout)
 
 
 def __getattr__(name: str) -> Any:
