@@ -254,3 +254,24 @@ def test_a_session_that_disconnected_after_enqueueing_is_skipped(local, sessions
 
 def test_a_task_for_a_deleted_fan_out_does_nothing(db):
     assert engine.run_fanout(12345)["chunks"] == []
+
+
+def test_past_its_budget_a_task_leaves_other_chunks_to_their_own_tasks(
+    local, sessions, monkeypatch
+):
+    monkeypatch.setattr(engine, "TASK_BUDGET", 0.0)
+    live, _ = sessions(5)
+    results = everyone().send_message({"n": 1}, background=True, chunk_size=2)
+    assert [r.return_value["chunks"] for r in results] == [[0], [1], [2]]
+    assert counts(local, live) == [1] * 5
+
+
+def test_a_watcher_past_its_budget_hands_the_watch_to_a_new_task(local, sessions, monkeypatch):
+    sessions(2)
+    fanout = engine.create_fanout(everyone(), '{"n": 1}', chunk_size=10)
+    engine.claim(fanout, "alive-elsewhere")
+    handed = []
+    monkeypatch.setattr(engine, "enqueue", lambda f, numbers: handed.append((f.pk, numbers)))
+    assert engine.watch(fanout, "me", deadline=0.0) is None
+    assert handed == [(fanout.pk, [None])]
+    assert FanOut.objects.get(pk=fanout.pk).watcher_expires_at is None

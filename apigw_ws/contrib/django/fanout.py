@@ -50,6 +50,9 @@ CHECKPOINT_EVERY = 200
 MAX_ATTEMPTS = 5
 #: Failures kept with their reasons, per chunk; all of them are counted.
 FAILURES_KEPT = 20
+#: Seconds a task goes on taking chunks that are not its own (or watching) before it hands
+#: over: RQ, for one, kills a job after 180 s by default.
+TASK_BUDGET = 60.0
 #: How long ``ws_cleanup`` keeps a finished fan-out (its record is its report).
 FINISHED_KEPT = timedelta(days=7)
 
@@ -157,17 +160,35 @@ def run_fanout(fanout_id: int, chunk_number: int | None = None) -> dict[str, Any
     """
     owner = worker_id()
     report, done = SendReport(), []
+    deadline = time.monotonic() + TASK_BUDGET
     fanout = FanOut.objects.filter(pk=fanout_id).first()
     if fanout is not None:
         payload = fanout.payload.encode()
         chunk = claim(fanout, owner, prefer=chunk_number)
-        while chunk is not None or (chunk := watch(fanout, owner)) is not None:
+        while True:
+            if chunk is None:
+                if time.monotonic() >= deadline:
+                    hand_over(fanout)
+                    break
+                chunk = watch(fanout, owner, deadline)
+                if chunk is None:
+                    break
             run_chunk(chunk, owner, payload, report)
             done.append(chunk.number)
             finish_if_done(fanout)
-            chunk = claim(fanout, owner)
+            chunk = claim(fanout, owner) if time.monotonic() < deadline else None
     sweep()
     return {**report.as_dict(), "fanout": fanout_id, "chunks": done}
+
+
+def hand_over(fanout: FanOut) -> None:
+    """Leave ``fanout`` to other tasks: pending chunks have theirs, held ones get a watcher."""
+    held = FanOutChunk.objects.filter(fanout_id=fanout.pk, status=FanOutStatus.RUNNING)
+    unwatched = FanOut.objects.filter(pk=fanout.pk, status__in=UNFINISHED).filter(
+        _unwatched(timezone.now())
+    )
+    if held.exists() and unwatched.exists():
+        enqueue(fanout, [None])
 
 
 def _claimable(now: Any) -> Q:
@@ -294,11 +315,12 @@ def poll_interval() -> float:
     return min(2.0, max(0.1, ws_settings.FANOUT_LEASE_SECONDS / 10))
 
 
-def watch(fanout: FanOut, owner: str) -> FanOutChunk | None:
+def watch(fanout: FanOut, owner: str, deadline: float) -> FanOutChunk | None:
     """Wait while other workers hold ``fanout``'s last chunks; claim one whose lease runs out.
 
     Returns ``None`` at once when another task already watches, and when the fan-out is
-    finished or cancelled. The watch is itself a lease, renewed every poll.
+    finished or cancelled. The watch is itself a lease, renewed every poll. Past
+    ``deadline`` (``time.monotonic()``) the watch is handed to a new task.
     """
     now = timezone.now()
     mine = FanOut.objects.filter(pk=fanout.pk, status__in=UNFINISHED)
@@ -310,6 +332,10 @@ def watch(fanout: FanOut, owner: str) -> FanOutChunk | None:
             chunk = claim(fanout, owner)
             if chunk is not None:
                 return chunk
+            if time.monotonic() >= deadline:
+                FanOut.objects.filter(pk=fanout.pk).update(watcher_expires_at=None)
+                hand_over(fanout)
+                return None
             time.sleep(poll_interval())
             if not mine.update(watcher_expires_at=timezone.now() + lease()):
                 return None  # cancelled
