@@ -124,20 +124,16 @@ class Command(BaseCommand):
             self.list(options.get("status"), options.get("limit", 20), options.get("json", False))
         elif action == "show":
             self.show(self.get(options["id"]), options["json"])
-        elif action == "resume":
+        elif action in ("resume", "cancel"):
             fanout = self.get(options["id"])
             try:
-                results = resume(fanout)
+                done = resume(fanout) if action == "resume" else cancel(fanout)
             except FanOutError as exc:
                 raise CommandError(str(exc)) from None
-            self.stdout.write(f"fan-out {fanout.pk}: enqueued {len(results)} task(s)")
-        elif action == "cancel":
-            fanout = self.get(options["id"])
-            try:
-                count = cancel(fanout)
-            except FanOutError as exc:
-                raise CommandError(str(exc)) from None
-            self.stdout.write(f"fan-out {fanout.pk}: cancelled, {count} chunk(s) stopped")
+            if action == "resume":
+                self.stdout.write(f"fan-out {fanout.pk}: enqueued {len(done)} task(s)")
+            else:
+                self.stdout.write(f"fan-out {fanout.pk}: cancelled, {done} chunk(s) stopped")
         else:
             self.stdout.write(f"enqueued {sweep()} task(s) for fan-outs without a live worker")
 
