@@ -275,3 +275,11 @@ def test_a_watcher_past_its_budget_hands_the_watch_to_a_new_task(local, sessions
     assert engine.watch(fanout, "me", deadline=0.0) is None
     assert handed == [(fanout.pk, [None])]
     assert FanOut.objects.get(pk=fanout.pk).watcher_expires_at is None
+
+
+def test_a_message_id_may_be_sent_again(db, ws_outbox, ws_client):
+    conn = ws_client.connect()
+    for _ in range(2):
+        everyone().send_message({"message_id": "retry-1"}, background=True)
+    assert FanOut.objects.filter(message_id="retry-1").count() == 2
+    assert ws_outbox.json(conn) == [{"message_id": "retry-1"}] * 2

@@ -52,8 +52,9 @@ class FanOut(models.Model):
     message_id = models.CharField(
         _("message id"),
         max_length=64,
-        unique=True,
+        db_index=True,
         default=new_message_id,
+        # Not unique: a caller may send again under its own id, and clients drop the copy.
         help_text=_("Sent in every message of the fan-out, so clients can drop duplicates."),
     )
     payload = models.TextField(_("message"), help_text=_("The JSON text each session receives."))
