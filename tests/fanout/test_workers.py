@@ -153,7 +153,7 @@ def a_chunk_mid_way():
     return None
 
 
-@pytest.mark.parametrize("backend", ["database", "rq"])
+@pytest.mark.parametrize("backend", ["database", pytest.param("rq", marks=pytest.mark.redis)])
 def test_killing_a_worker_mid_chunk_loses_no_recipient(
     backend, postgres, transactional_db, start_gateway, settings, request
 ):
