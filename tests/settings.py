@@ -21,8 +21,8 @@ INSTALLED_APPS = [
     "apigw_ws.contrib.django",
 ]
 
-# Background sends (tests/sending): Django's Tasks framework, or its backport on 5.2,
-# with the database backend that tests/sending runs a real worker process against.
+# Background sends (tests/sending, tests/fanout): Django's Tasks framework, or its backport
+# on 5.2, with the database and RQ backends that the tests run real worker processes of.
 try:
     import django.tasks  # noqa: F401
 
@@ -30,11 +30,15 @@ try:
 except ImportError:
     _TASKS_PACKAGE = "django_tasks"
     INSTALLED_APPS.append("django_tasks")
-INSTALLED_APPS.append("django_tasks_db")
+INSTALLED_APPS += ["django_tasks_db", "django_rq", "django_tasks_rq"]
 TASKS = {
     "default": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend"},
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    # The broker-based engine that tests/fanout kills workers of: RQ on Redis.
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend"},
 }
+# Redis database 4, so that other projects' tests on the same Redis never see these jobs.
+RQ_QUEUES = {"default": {"URL": os.environ.get("APIGW_WS_TEST_RQ_URL", "redis://127.0.0.1:6379/4")}}
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

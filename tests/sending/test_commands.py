@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
+from apigw_ws.contrib.django.models import ApiGateway, FanOut, WebSocketSession
 
 from .conftest import connected_ids, make_sessions, received, unknown_ids
 
@@ -83,8 +83,9 @@ def test_ws_send_fails_with_a_table_of_failures(start_gateway, row, settings):
 def test_ws_send_background_enqueues_tasks(local, row):
     live = local.open_sinks(3)
     make_sessions(row, live)
-    out = json.loads(run("ws_send", "--all", "--data", "1", "--background", "--json"))
+    out = json.loads(run("ws_send", "--all", "--data", '{"n": 1}', "--background", "--json"))
     assert len(out["tasks"]) == 1
+    assert FanOut.objects.get(pk=out["fanout"]).message_id == out["message_id"]
     assert [received(local, cid) for cid in live] == [1, 1, 1]  # immediate backend
 
 

@@ -38,9 +38,12 @@ def test_a_fan_out_reaches_every_connection_once(conns, ws_outbox):
 
 
 def test_a_background_send_is_captured_too(conns, ws_outbox):
-    WebSocketSession.objects.filter(channel_name="lobby").send_message("hi", background=True)
+    results = WebSocketSession.objects.filter(channel_name="lobby").send_message(
+        {"n": 1}, background=True
+    )
     assert sorted(m.connection_id for m in ws_outbox) == sorted(c.connection_id for c in conns)
-    assert {m.text for m in ws_outbox} == {"hi"}
+    message_id = results.fanout.message_id
+    assert [m.json() for m in ws_outbox] == [{"n": 1, "message_id": message_id}] * 3
 
 
 def test_a_gone_connection_is_reported_and_marked_disconnected(conns, ws_outbox):

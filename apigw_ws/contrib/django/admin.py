@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from . import fanout_admin  # noqa: F401 - registers the fan-out admin
 from .admin_actions import apply_gateways, plan_gateways, sync_gateways
 from .models import ApiGateway, ChannelPermission, WebSocketSession, WebSocketToken
 from .session_actions import disconnect, send_test_message

@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 CLEANUPS: tuple[tuple[str, str], ...] = (
     ("tokens", "apigw_ws.contrib.django.tokens.delete_expired_tokens"),
     ("rate_limits", "apigw_ws.contrib.django.ratelimit_stores.prune_counters"),
+    ("fanouts", "apigw_ws.contrib.django.fanout.delete_finished_fanouts"),
 )
 
 

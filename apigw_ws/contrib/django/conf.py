@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "SEND_CONCURRENCY": 32,
     "SEND_TRANSPORT": None,
     "TASK_BACKEND": "default",
+    "FANOUT_LEASE_SECONDS": 20,
     "GATEWAY_SECRET": None,
     "ALLOWED_ORIGINS": None,
     "GATEWAY_CACHE_SECONDS": 60,
@@ -184,6 +185,10 @@ _TYPES: dict[str, tuple[Any, str]] = {
         "None, 'boto3', 'aiohttp' or 'auto'",
     ),
     "TASK_BACKEND": (lambda v: isinstance(v, str) and v != "", "a TASKS backend alias"),
+    "FANOUT_LEASE_SECONDS": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+        "a number of seconds above 0",
+    ),
     "GATEWAY_CACHE_SECONDS": (lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
     "TOKENS": (lambda v: isinstance(v, Mapping), "a dict"),
     "RATE_LIMIT": (lambda v: isinstance(v, Mapping), "a dict"),

@@ -190,11 +190,13 @@ def send_to_sessions(
 
 
 def enqueue_chunks(sessions: QuerySet, text: str, *, chunk_size: int = TASK_CHUNK) -> list[Any]:
-    """Enqueue one ``send_chunk`` task per ``chunk_size`` connected sessions."""
-    from .tasks import send_chunk_task
+    """Record a background fan-out (``FanOut``) and enqueue one task per ``chunk_size`` sessions.
 
-    task = send_chunk_task().using(backend=ws_settings.TASK_BACKEND)
-    return [task.enqueue(pks, text) for pks in connected_pks(sessions, chunk_size)]
+    Returns the task results; their ``.fanout`` is the record.
+    """
+    from .fanout import start_fanout
+
+    return start_fanout(sessions, text, chunk_size=chunk_size)
 
 
 def send_to_user(user: Any, data: Any, **options: Any) -> Any:

@@ -1,9 +1,10 @@
 """The background fan-out task, on Django's Tasks framework.
 
 ``django.tasks`` on Django 6.0 and later, the ``django-tasks`` backport on 5.2: the
-project's ``TASKS`` setting picks the backend (database, Redis, ...), and
+project's ``TASKS`` setting picks the backend (database, RQ, ...), and
 ``APIGW_WS["TASK_BACKEND"]`` the alias used. The task is created on first use, so that
-importing this app never requires either.
+importing this app never requires either. What the task does is
+``apigw_ws.contrib.django.fanout``'s.
 """
 
 from __future__ import annotations
@@ -29,26 +30,30 @@ def _task_decorator() -> Any:
     return task
 
 
-def _send_chunk(session_ids: list[int], payload: str) -> dict[str, Any]:
-    """Send ``payload`` to the connected sessions among ``session_ids``; return the report."""
-    from .models import WebSocketSession
-    from .sending import send_now
+def _run_fanout(fanout_id: int, chunk_number: int | None = None) -> dict[str, Any]:
+    """Send chunk ``chunk_number`` of fan-out ``fanout_id``, then any other; return the report."""
+    from .fanout import run_fanout
 
-    sessions = WebSocketSession.objects.filter(pk__in=session_ids)
-    return send_now(sessions, payload.encode()).as_dict()
+    return run_fanout(fanout_id, chunk_number)
 
 
-# Workers import a task by its function's path: ``send_chunk`` below resolves to the task.
-_send_chunk.__name__ = _send_chunk.__qualname__ = "send_chunk"
+# Workers import a task by its function's path: ``run_fanout`` below resolves to the task.
+_run_fanout.__name__ = _run_fanout.__qualname__ = "run_fanout"
 
 
 @functools.cache
-def send_chunk_task() -> Any:
-    """Return the ``send_chunk`` task, made on first use."""
-    return _task_decorator()(_send_chunk)
+def run_fanout_task() -> Any:
+    """Return the ``run_fanout`` task, made on first use.
+
+    Made on ``TASK_BACKEND``, so that ``TASKS`` needs no ``"default"`` alias; callers
+    pick the backend of each enqueue with ``.using()``.
+    """
+    from .conf import ws_settings
+
+    return _task_decorator()(backend=ws_settings.TASK_BACKEND)(_run_fanout)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "send_chunk":
-        return send_chunk_task()
+    if name == "run_fanout":
+        return run_fanout_task()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """The app's models, one module per idea; import them from here."""
 
 from .channels import ChannelPermission
+from .fanout import FanOut, FanOutChunk, FanOutStatus
 from .gateway import ApiGateway
 from .ratelimit import RateLimitCounter
 from .session import WebSocketSession, WebSocketSessionQuerySet
@@ -9,6 +10,9 @@ from .tokens import WebSocketToken
 __all__ = [
     "ApiGateway",
     "ChannelPermission",
+    "FanOut",
+    "FanOutChunk",
+    "FanOutStatus",
     "RateLimitCounter",
     "WebSocketSession",
     "WebSocketSessionQuerySet",

@@ -13,8 +13,9 @@ from ..base import format_table
 
 class Command(BaseCommand):
     help = (
-        "Delete what has expired: spent and expired WebSocket tokens, and the other tables"
-        " the apigw_ws app prunes. Safe to run at any time, e.g. every few minutes from cron."
+        "Delete what has expired: spent and expired WebSocket tokens, background fan-outs"
+        " finished more than a week ago, and the other tables the apigw_ws app prunes."
+        " Safe to run at any time, e.g. every few minutes from cron."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

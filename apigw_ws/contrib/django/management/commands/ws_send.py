@@ -111,9 +111,17 @@ class Command(BaseCommand):
         if report.failed:
             raise CommandError(f"{len(report.failed)} connection(s) failed")
 
-    def write_enqueued(self, results: list[Any], as_json: bool) -> None:
+    def write_enqueued(self, results: Any, as_json: bool) -> None:
         ids = [str(result.id) for result in results]
+        fanout = results.fanout
         if as_json:
-            self.stdout.write(json.dumps({"tasks": ids}, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {"fanout": fanout.pk, "message_id": fanout.message_id, "tasks": ids}, indent=2
+                )
+            )
         else:
-            self.stdout.write(f"enqueued {len(ids)} task(s)")
+            self.stdout.write(
+                f"fan-out {fanout.pk}: {fanout.recipients} session(s), enqueued {len(ids)}"
+                f" task(s); follow it with `manage.py ws_fanouts show {fanout.pk}`"
+            )
