@@ -31,7 +31,7 @@ test("a token whose attempt was refused is used again, not replaced by a fresh o
 });
 
 test("after tokenReuse refusals with one token the next attempt fetches a fresh one", async () => {
-  const { t } = await openClient({ tokenReuse: 3 });
+  const { t } = await openClient({ tokenReuse: 3, maxDelayMs: 1000 });
   for (let i = 0; i < 3; i++) {
     t.last().drop(1006);
     await nextAttempt(t);
@@ -72,6 +72,17 @@ test("a 429 from the token endpoint waits its Retry-After, jittered upwards", as
   assert.equal(t.fetches.length, 1, "asked again before Retry-After");
   await t.clock.advance(1);
   assert.equal(t.fetches.length, 2);
+});
+
+test("Retry-After replaces a backoff that has grown past it", async () => {
+  const { t, client } = await openClient({ minDelayMs: 20000, maxDelayMs: 60000, tokenReuse: 1 });
+  const delays = waits(client);
+  t.last().drop(1006); // attempt 1 refused; with tokenReuse 1 its token is not used again
+  await nextAttempt(t); // a fresh token, a second socket
+  t.last().drop(1006); // attempt 2: the backoff is at 30 s
+  t.failTokens(429, "2");
+  await nextAttempt(t); // the token endpoint says: come back in 2 s
+  assert.deepEqual(delays, [15000, 30000, 2500]);
 });
 
 test("retryAfterMs reads seconds and HTTP dates", () => {

@@ -132,3 +132,18 @@ test("replay frames are not emitted as messages of their own", async () => {
   t.last().deliver({ type: "apigw_ws.resumed", channel: "lobby", seq: 1 });
   assert.deepEqual(types, ["chat_message"]);
 });
+
+test("a reset answer (the server's numbering restarted) is a gap and starts counting anew", async () => {
+  const { t, client } = await openClient(RECOVERY);
+  const gaps = [];
+  client.on("gap", (g) => gaps.push(g));
+  const seen = collect(client);
+  t.last().accept();
+  t.last().deliver({ type: "apigw_ws.resumed", channel: "lobby", seq: 50 });
+  await reconnect(t);
+  t.last().deliver({ type: "apigw_ws.replay", channel: "lobby", messages: [msg(1), msg(2)] });
+  t.last().deliver({ type: "apigw_ws.resumed", channel: "lobby", seq: 2, reset: true, gap: null });
+  t.last().deliver(msg(3));
+  assert.deepEqual(gaps, [{ channel: "lobby", reset: true }]);
+  assert.deepEqual(seen, [1, 2, 3]);
+});

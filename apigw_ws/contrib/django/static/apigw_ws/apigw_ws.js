@@ -57,7 +57,7 @@
     tokenTimeoutMs: 10 * 1000, // a token fetch that takes longer is a failed attempt
     connectTimeoutMs: 15 * 1000, // so is a socket that has not opened by then
     tokenMarginMs: 10 * 1000, // an unspent token is used again until this close to expiry...
-    tokenReuse: 3, // ...and for at most this many refused attempts
+    tokenReuse: 6, // ...and for at most this many refused attempts (~24 s of default backoff)
     stableMs: 10 * 1000, // the backoff resets once a connection stayed open this long
     finalCloseCodes: [], // server close codes that end the client, e.g. [1000]: no reconnect
     dedupeKey: "id", // a message whose dedupeKey value was seen already is dropped; "" never
@@ -543,8 +543,9 @@
       this.attempt += 1;
       let delay = backoffDelay(this.attempt, this.options, this.env.random);
       const retryAfter = (info && info.retryAfterMs) || 0;
-      if (retryAfter > delay) {
-        // Jittered upwards: tabs told the same Retry-After must not come back together.
+      if (retryAfter > 0) {
+        // The server said when: that, not the backoff (which may have grown far past it),
+        // jittered upwards so tabs told the same Retry-After do not come back together.
         delay = Math.round(retryAfter * (1 + this.env.random() / 2));
       }
       this._setState("waiting", { attempt: this.attempt, delay: delay, why: why });
@@ -679,7 +680,11 @@
       this._clearTimer("resume");
       if (answer && typeof answer.channel === "string") {
         const channel = this._channel(answer.channel);
-        if (answer.gap) {
+        if (answer.reset) {
+          // The server's numbering restarted: what this client counted means nothing now.
+          channel.last = null;
+          this._emit("gap", Object.assign({ channel: answer.channel, reset: true }, answer.gap || {}));
+        } else if (answer.gap) {
           this._emit("gap", Object.assign({ channel: answer.channel }, answer.gap));
           channel.last = Math.max(channel.last === null ? 0 : channel.last, answer.gap.to);
         }
