@@ -115,7 +115,7 @@
     idle: "not connected",
     connecting: "connecting…",
     open: "connected",
-    waiting: "offline",
+    waiting: "reconnecting…",
     closed: "disconnected",
   };
 
