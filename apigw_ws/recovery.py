@@ -94,6 +94,15 @@ class ResumePlan:
         return answer
 
 
+def first_kept_after(after: int, last_seq: int, max_messages: int) -> int:
+    """Return the sequence number a store reads from for a client that saw ``after``.
+
+    Never further back than ``max_messages``; from the start when ``after`` is beyond
+    ``last_seq`` (the channel's numbering restarted).
+    """
+    return max(after if after < last_seq else 0, last_seq - max_messages) + 1
+
+
 def plan_resume(channel: str, after: int | None, backlog: Backlog) -> ResumePlan:
     """Return what a client that saw ``channel`` up to ``after`` is owed from ``backlog``.
 

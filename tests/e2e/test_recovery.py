@@ -248,3 +248,17 @@ def test_at_phone_width_the_input_and_the_last_message_are_on_screen(demo, brows
         assert shot.stat().st_size > 5_000
     finally:
         context.close()
+
+
+def test_the_landing_page_and_the_error_pages_are_styled_and_plain(demo, open_contexts):
+    page = open_contexts().new_page()
+    page.goto(f"{demo.url}/")
+    expect(page.locator(".card h1")).to_have_text("apigw_ws example project")
+    assert "``" not in page.locator("body").inner_text(), "raw RST markup on the page"
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background != "rgba(0, 0, 0, 0)", "the stylesheet is not applied"
+    bob = log_in(open_contexts(), demo, "bob")
+    response = bob.goto(f"{demo.url}/chat/staff/")
+    assert response.status == 403
+    expect(bob.locator(".card h1")).to_have_text("You may not open this page")
+    expect(bob.locator("a.cta")).to_have_attribute("href", "/chat/")

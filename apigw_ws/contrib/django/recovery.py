@@ -23,6 +23,7 @@ from apigw_ws.errors import BadRequest, ConfigurationError
 from apigw_ws.plugins import Plugins
 from apigw_ws.recovery import (
     Backlog,
+    first_kept_after,
     last_seen,
     message_id_of,
     plan_resume,
@@ -93,7 +94,7 @@ class DatabaseBacklog:
             BacklogMessage.objects.using(db)
             .filter(
                 channel=channel,
-                seq__gt=max(after if after < last else 0, last - self.max_messages),
+                seq__gte=first_kept_after(after, last, self.max_messages),
                 created_at__gte=timezone.now() - self._age,
             )
             .order_by("seq")
@@ -132,7 +133,7 @@ class CacheBacklog:
         last = cache.get(self._key(channel)) or 0
         if after is None or after == last:
             return Backlog(last)
-        start = max(after if after < last else 0, last - self.max_messages) + 1
+        start = first_kept_after(after, last, self.max_messages)
         keys = [self._key(channel, seq) for seq in range(start, last + 1)]
         found = cache.get_many(keys)
         entries: list[tuple[int, str]] = []
