@@ -105,7 +105,7 @@
       super(`message ${ackId} was not acknowledged: ${reason}`);
       this.name = "AckFailed";
       this.ackId = ackId;
-      this.reason = reason; // "timeout", "closed" or "too large"
+      this.reason = reason; // "timeout", "closed", or "superseded" (sent again, same id)
     }
   }
 

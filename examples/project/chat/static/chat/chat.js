@@ -265,7 +265,8 @@
     sent.acked.then(
       (message) => addMessage(message), // normally the channel copy has replaced it already
       (err) => {
-        if (!pending.has(sent.ackId)) return;
+        // "superseded": the Retry button sent it again under the same id.
+        if (!pending.has(sent.ackId) || err.reason === "superseded") return;
         entry.item.className = "message mine failed";
         setStatusLine(entry.item, "not sent", () => postMessage(text, sent.ackId));
       },
