@@ -264,3 +264,14 @@ test("close() fails the pending acknowledgements", async () => {
   client.close();
   await assert.rejects(acked, (err) => err.reason === "closed");
 });
+
+test("sending again under the same ackId supersedes the first attempt", async () => {
+  const { t, client } = await openClient();
+  t.last().accept();
+  const first = client.sendWithAck("post", { text: "x" });
+  const again = client.sendWithAck("post", { text: "x" }, { ackId: first.ackId });
+  await assert.rejects(first.acked, (err) => err.reason === "superseded");
+  t.last().deliver({ ack_id: first.ackId });
+  assert.deepEqual(await again.acked, { ack_id: first.ackId });
+  assert.equal(t.last().sent.length, 2);
+});
