@@ -4,7 +4,7 @@ The public API; everything not exported here may change between releases.
 """
 
 from .__about__ import __version__
-from .backends import RateLimitStore, TokenBackend
+from .backends import BacklogStore, RateLimitStore, TokenBackend
 from .context import ConnectContext, MessageContext, Reply
 from .errors import (
     ApigwWsError,
@@ -24,6 +24,7 @@ from .events import Event
 from .handlers import Handler, HandlerRegistry, handler
 from .hooks import hookimpl, hookspec
 from .plugins import DEFAULT_PLUGINS, Plugins, load_plugins
+from .recovery import Backlog
 from .report import Failure, SendReport
 from .sender import Endpoint, Recipient, Sender
 from .sending import MessageNotSerializable, MessageTooLarge
@@ -31,6 +32,8 @@ from .sending import MessageNotSerializable, MessageTooLarge
 __all__ = [
     "DEFAULT_PLUGINS",
     "ApigwWsError",
+    "Backlog",
+    "BacklogStore",
     "BadRequest",
     "ConfigurationError",
     "ConnectContext",

@@ -14,7 +14,7 @@ from . import hookspec
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from ..backends import RateLimitStore, TokenBackend
+    from ..backends import BacklogStore, RateLimitStore, TokenBackend
     from ..context import ConnectContext, MessageContext
     from ..handlers import Handler
 
@@ -137,4 +137,19 @@ def apigw_ws_on_sessions_gone(connection_ids: Sequence[str], source: str) -> Non
     ``"prune"`` (``GetConnection`` answered 410). Unlike ``apigw_ws_on_disconnect``, no
     session rows are loaded: a broadcast can find thousands gone at once.
     Results: ignored; every implementation is called. An exception is logged.
+    """
+
+
+@hookspec(firstresult=True)
+def apigw_ws_backlog_store() -> BacklogStore | None:
+    """Return the store that keeps each channel's recent messages, or ``None``.
+
+    Called once per loaded set of plugins, on the first channel send. With a store, every
+    message sent to a channel through the package (``send_to_channel``) gets an ``id``,
+    the channel's next ``seq`` and ``channel``, and is kept in the store so the built-in
+    ``resume`` handler can replay it to a client that reconnects. The built-in recovery
+    plugin returns the store ``APIGW_WS["RECOVERY"]["STORE"]`` names.
+
+    Results: first non-``None`` result wins, in plugin order (last registered first), as
+    for ``apigw_ws_token_backend``; with no store, channel messages are sent unstamped.
     """

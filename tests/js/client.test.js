@@ -1,129 +1,13 @@
 // Unit tests of apigw_ws.js, run by Node's built-in runner: node --test tests/js/
-// The browser globals (WebSocket, fetch, timers, Math.random, cookies) are replaced by
-// the fakes below through the client's `env` argument; nothing else is mocked.
+// The browser globals (WebSocket, fetch, timers, Math.random, Date.now, cookies) are
+// replaced by the fakes of fakes.js through the client's `env` argument; nothing else is
+// mocked.
 "use strict";
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const path = require("node:path");
 
-const ApigwWs = require(path.join(
-  __dirname,
-  "../../apigw_ws/contrib/django/static/apigw_ws/apigw_ws.js",
-));
-
-/** Timers that run only when the test advances the clock. */
-class FakeClock {
-  constructor() {
-    this.now = 0;
-    this.timers = new Map();
-    this.nextId = 1;
-    this.setTimeout = (fn, ms) => {
-      const id = this.nextId++;
-      this.timers.set(id, { at: this.now + ms, fn, ms });
-      return id;
-    };
-    this.clearTimeout = (id) => this.timers.delete(id);
-  }
-
-  pending() {
-    return Array.from(this.timers.values()).map((t) => t.at - this.now);
-  }
-
-  async advance(ms) {
-    const until = this.now + ms;
-    for (;;) {
-      const due = Array.from(this.timers.entries())
-        .filter(([, t]) => t.at <= until)
-        .sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      const [id, timer] = due;
-      this.timers.delete(id);
-      this.now = timer.at;
-      timer.fn();
-      await settle();
-    }
-    this.now = until;
-  }
-}
-
-/** Let pending promise callbacks (token fetches) run. */
-async function settle() {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-function makeEnv({ tokens = true, cookies = "csrftoken=csrf123" } = {}) {
-  const sockets = [];
-  const fetches = [];
-  let issued = 0;
-  let tokenStatus = 200;
-
-  class FakeSocket {
-    constructor(url, protocols) {
-      this.url = url;
-      this.protocols = protocols;
-      this.readyState = 0;
-      this.sent = [];
-      this.closedWith = null;
-      sockets.push(this);
-    }
-    send(text) {
-      assert.equal(this.readyState, 1, "send on a socket that is not open");
-      this.sent.push(text);
-    }
-    close(code, reason) {
-      this.closedWith = { code, reason };
-      if (this.readyState === 3) return;
-      this.readyState = 3;
-      if (this.onclose) this.onclose({ code: code || 1005, reason: reason || "" });
-    }
-    // test helpers: what the server side does
-    accept() {
-      this.readyState = 1;
-      this.onopen({});
-    }
-    drop(code = 1006) {
-      this.readyState = 3;
-      this.onclose({ code, reason: "" });
-    }
-    deliver(data) {
-      this.onmessage({ data: typeof data === "string" ? data : JSON.stringify(data) });
-    }
-  }
-
-  const clock = new FakeClock();
-  const env = {
-    WebSocket: FakeSocket,
-    fetch: async (url, init) => {
-      fetches.push({ url, init });
-      if (tokenStatus !== 200) return { ok: false, status: tokenStatus, json: async () => ({}) };
-      issued += 1;
-      return { ok: true, status: 200, json: async () => ({ token: `tok${issued}`, expires_in: 60 }) };
-    },
-    setTimeout: clock.setTimeout,
-    clearTimeout: clock.clearTimeout,
-    random: () => 0.5,
-    cookies: () => cookies,
-  };
-  return {
-    env,
-    clock,
-    sockets,
-    fetches,
-    last: () => sockets[sockets.length - 1],
-    failTokens(status) {
-      tokenStatus = status;
-    },
-    options: tokens ? { url: "ws://gw.test/local", tokenUrl: "/ws/token" } : { url: "ws://gw.test/local" },
-  };
-}
-
-async function openClient(extra = {}, envOptions = {}) {
-  const t = makeEnv(envOptions);
-  const client = new ApigwWs.Client({ ...t.options, channel: "lobby", ...extra }, t.env);
-  await settle();
-  return { t, client };
-}
+const { ApigwWs, settle, makeEnv, openClient } = require("./fakes.js");
 
 // -- connecting ---------------------------------------------------------------------
 
@@ -186,7 +70,7 @@ test("a dropped connection is re-opened with a fresh token after a jittered back
   assert.equal(t.fetches.length, 2, "a reconnect must not reuse the spent token");
 });
 
-test("backoff doubles per failed attempt up to maxDelayMs and resets once open", async () => {
+test("backoff doubles per failed attempt up to maxDelayMs and resets once a connection lasted", async () => {
   const { t, client } = await openClient({ minDelayMs: 100, maxDelayMs: 1000 });
   const delays = [];
   client.on("state", (s) => {
@@ -199,6 +83,8 @@ test("backoff doubles per failed attempt up to maxDelayMs and resets once open",
   // caps 100, 200, 400, 800, 1000, 1000; each jittered to 75%
   assert.deepEqual(delays, [75, 150, 300, 600, 750, 750]);
   t.last().accept();
+  assert.equal(client.attempt, 6, "open alone does not reset: the server may close at once");
+  await t.clock.advance(ApigwWs.DEFAULTS.stableMs);
   assert.equal(client.attempt, 0);
   t.last().drop();
   assert.equal(delays[delays.length - 1], 75);

@@ -17,6 +17,7 @@
 | E031, W031 | a ``CHANNELS`` value is wrong; unknown ``CHANNELS`` key |
 | E032 | ``RATE_LIMIT["CACHE_ALIAS"]`` names no cache in ``CACHES`` |
 | W032 | the rate-limit cache cannot count across processes (dummy, local-memory, file, database) |
+| E033, W033 | a ``RECOVERY`` value is wrong; unknown ``RECOVERY`` key |
 | E040 | ``AWS_ACCESS_KEY_ID`` without ``AWS_SECRET_ACCESS_KEY``, or the reverse |
 | W040 | no AWS region in settings, environment or profile (deploy checks only) |
 """

@@ -14,11 +14,13 @@ from django.middleware.csrf import get_token
 from django.urls import NoReverseMatch, reverse
 
 from apigw_ws.errors import ConfigurationError
+from apigw_ws.recovery import RESUME_HANDLER
 from apigw_ws.sending import endpoint_url
 from apigw_ws.validation import MAX_CHANNEL_NAME_LENGTH, channel_name_problem
 
 from .conf import ws_settings
 from .models import ApiGateway
+from .recovery import backlog_store
 
 #: API Gateway refuses client frames over 32 KB, and browsers send a message as one frame.
 MAX_FRAME_BYTES = 32 * 1024
@@ -110,6 +112,9 @@ def client_config(
     }
     if action:
         config["action"] = action
+    if backlog_store() is not None:
+        # Message recovery is on: the client asks for what it missed on every open.
+        config["recovery"] = {"handler": RESUME_HANDLER}
     if request is not None:
         config["csrfToken"] = get_token(request)
     config.update(options)

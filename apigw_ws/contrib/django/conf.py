@@ -41,6 +41,12 @@ DEFAULTS: dict[str, Any] = {
         "CACHE_ALIAS": "default",
     },
     "CHANNELS": {"ALLOW_UNLISTED": True},
+    "RECOVERY": {
+        "STORE": "database",
+        "MAX_MESSAGES": 100,
+        "MAX_AGE_SECONDS": 300,
+        "CACHE_ALIAS": "default",
+    },
 }
 
 MIN_SECRET_LENGTH = 32
@@ -143,6 +149,13 @@ _RATE_LIMIT_TYPES: dict[str, tuple[Any, str]] = {
     "CACHE_ALIAS": (lambda v: isinstance(v, str) and v != "", "a CACHES alias"),
 }
 
+_RECOVERY_TYPES: dict[str, tuple[Any, str]] = {
+    "STORE": (lambda v: v in ("database", "cache"), "'database' or 'cache'"),
+    "MAX_MESSAGES": (_is_positive_int, "a positive integer"),
+    "MAX_AGE_SECONDS": (_is_positive_int, "a positive integer"),
+    "CACHE_ALIAS": (lambda v: isinstance(v, str) and v != "", "a CACHES alias"),
+}
+
 _CHANNELS_TYPES: dict[str, tuple[Any, str]] = {
     "ALLOW_UNLISTED": (lambda v: isinstance(v, bool), "True or False"),
 }
@@ -193,6 +206,7 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "TOKENS": (lambda v: isinstance(v, Mapping), "a dict"),
     "RATE_LIMIT": (lambda v: isinstance(v, Mapping), "a dict"),
     "CHANNELS": (lambda v: isinstance(v, Mapping), "a dict"),
+    "RECOVERY": (lambda v: isinstance(v, Mapping), "a dict"),
 }
 
 
@@ -231,6 +245,7 @@ def validate(user: Any) -> list[Problem]:
     problems += _check_tokens(user.get("TOKENS"))
     problems += _check_options("RATE_LIMIT", user.get("RATE_LIMIT"), _RATE_LIMIT_TYPES, "030")
     problems += _check_options("CHANNELS", user.get("CHANNELS"), _CHANNELS_TYPES, "031")
+    problems += _check_options("RECOVERY", user.get("RECOVERY"), _RECOVERY_TYPES, "033")
     return problems
 
 

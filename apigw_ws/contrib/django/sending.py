@@ -211,7 +211,10 @@ def send_to_channel(
 ) -> Any:
     """Send ``data`` to every connected session in ``channel_name`` (of ``gateway``)."""
     from .models import WebSocketSession
+    from .recovery import stamp_channel_message
 
+    # Message recovery: id/seq/channel stamp and backlog, when a backlog store is loaded.
+    data = stamp_channel_message(channel_name, data)
     sessions = WebSocketSession.objects.filter(channel_name=channel_name)
     if gateway is not None:
         sessions = sessions.filter(api_gateway=gateway)

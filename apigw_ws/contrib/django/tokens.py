@@ -39,6 +39,9 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 INVALID = "Invalid or expired token"
 #: ``TOKENS["MAX_PER_MINUTE"]`` counts the tokens a user was issued in this window.
 ISSUE_WINDOW_SECONDS = 60
+#: The longest ``Retry-After`` of the table's own count: a token spent by a connect frees
+#: its place at once, so a refused page asks again soon rather than at the window's end.
+UNSPENT_RETRY_SECONDS = 10
 
 
 class TokenRequired(RequestRefused):
@@ -194,13 +197,17 @@ def recent_issue_wait(user: Any, limit: int) -> int:
     """Return the seconds ``user`` must wait for a token by the table's own count, or 0.
 
     The fallback when no rate-limit store is configured: one indexed ``COUNT`` of the
-    tokens issued in the last ``ISSUE_WINDOW_SECONDS``. Concurrent requests can pass it
-    together, so a store is the exact limit.
+    tokens issued in the last ``ISSUE_WINDOW_SECONDS`` and not spent. A token that opened
+    a connection no longer counts: 30 tabs of one user that reconnect together each
+    spend theirs at once, while a page minting tokens it never uses is held to the
+    limit. Concurrent requests can pass it together, so a store is the exact limit.
+    The wait is at most ``UNSPENT_RETRY_SECONDS``.
     """
     since = timezone.now() - timedelta(seconds=ISSUE_WINDOW_SECONDS)
-    recent = WebSocketToken.objects.filter(user=user, created_at__gt=since).aggregate(
-        count=Count("pk"), oldest=Min("created_at")
-    )
+    recent = WebSocketToken.objects.filter(
+        user=user, created_at__gt=since, used_at__isnull=True
+    ).aggregate(count=Count("pk"), oldest=Min("created_at"))
     if recent["count"] < limit:
         return 0
-    return max(1, math.ceil((recent["oldest"] - since).total_seconds()))
+    wait = math.ceil((recent["oldest"] - since).total_seconds())
+    return min(max(1, wait), UNSPENT_RETRY_SECONDS)

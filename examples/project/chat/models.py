@@ -7,6 +7,8 @@ from apigw_ws.contrib.django.models.gateway import channel_name_validator
 
 #: The longest message text, in characters, the ``post`` handler stores.
 MAX_TEXT_LENGTH = 1000
+#: The longest acknowledgement id (``ack_id``) a page may give a message.
+MAX_ACK_ID_LENGTH = 64
 
 
 class Room(models.Model):
@@ -31,17 +33,26 @@ class Message(models.Model):
     username = models.CharField(max_length=150)
     text = models.TextField(max_length=MAX_TEXT_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The page's ack_id: a message sent again after a reconnect is stored once.
+    ack_id = models.CharField(max_length=MAX_ACK_ID_LENGTH, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "pk"]
         permissions = [("broadcast", "Can broadcast a notice to every connected user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "ack_id"],
+                condition=~models.Q(ack_id=""),
+                name="chat_message_ack_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.username} in {self.room.slug}: {self.text[:40]}"
 
     def as_event(self) -> dict:
         """Return the message as the ``chat_message`` event clients receive."""
-        return {
+        event = {
             "type": "chat_message",
             "id": self.pk,
             "room": self.room.slug,
@@ -49,3 +60,6 @@ class Message(models.Model):
             "text": self.text,
             "created_at": self.created_at.isoformat(),
         }
+        if self.ack_id:
+            event["ack_id"] = self.ack_id
+        return event

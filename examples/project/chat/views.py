@@ -31,6 +31,9 @@ class RoomView(LoginRequiredMixin, WebSocketMixin, TemplateView):
 
     template_name = "chat/room.html"
     websocket_gateway = "local"  # the ApiGateway row scripts/demo creates
+    # A server close with 1000 (the admin's "Disconnect", a logout elsewhere) is final:
+    # the page says so and offers to reconnect, rather than reconnecting by itself.
+    websocket_options = {"finalCloseCodes": [1000]}
 
     def get_websocket_channel(self) -> str:
         slug = self.kwargs["slug"]

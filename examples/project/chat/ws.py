@@ -15,10 +15,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 import apigw_ws
 from apigw_ws.contrib.django.models import WebSocketSession
+from apigw_ws.contrib.django.sending import send_to_channel
 
-from .models import MAX_TEXT_LENGTH, Message, Room
+from .models import MAX_ACK_ID_LENGTH, MAX_TEXT_LENGTH, Message, Room
 from .rooms import history, online
 
 logger = logging.getLogger(__name__)
@@ -62,16 +65,41 @@ def hello(ctx: apigw_ws.MessageContext) -> dict[str, Any]:
     }
 
 
+def _ack_id(ctx: apigw_ws.MessageContext) -> str:
+    ack_id = ctx.body.get("ack_id", "")
+    if not isinstance(ack_id, str) or len(ack_id) > MAX_ACK_ID_LENGTH:
+        raise apigw_ws.BadRequest("ack_id is not a short string", public="Invalid ack_id")
+    return ack_id
+
+
 @apigw_ws.handler(required_keys=("text",), max_bytes=8 * 1024)
-def post(ctx: apigw_ws.MessageContext) -> None:
-    """Store a message and send it to everyone in the room, the sender included."""
-    room, text = _room(ctx), _text(ctx)
-    message = Message.objects.create(
-        room=room, user=ctx.user, username=ctx.user.get_username(), text=text
-    )
-    WebSocketSession.objects.filter(channel_name=room.slug, connected=True).send_message(
-        message.as_event()
-    )
+def post(ctx: apigw_ws.MessageContext) -> dict[str, Any] | None:
+    """Store a message and send it to everyone in the room, the sender included.
+
+    The page's ``ack_id`` makes a repeat harmless: a message the page sent again after a
+    reconnect (it never saw the acknowledgement) is stored once, and the repeat is
+    answered with the stored message, which acknowledges it.
+    """
+    room, text, ack_id = _room(ctx), _text(ctx), _ack_id(ctx)
+    if ack_id:
+        known = Message.objects.filter(user=ctx.user, ack_id=ack_id).select_related("room")
+        if known.exists():
+            return known.get().as_event()
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                room=room,
+                user=ctx.user,
+                username=ctx.user.get_username(),
+                text=text,
+                ack_id=ack_id,
+            )
+    except IntegrityError:  # the same ack_id raced in: the first one is the message
+        return Message.objects.select_related("room").get(user=ctx.user, ack_id=ack_id).as_event()
+    # send_to_channel: with the recovery plugin the message gets its seq and is kept for
+    # pages that reconnect.
+    send_to_channel(room.slug, message.as_event())
+    return None
 
 
 @apigw_ws.handler(max_bytes=256)

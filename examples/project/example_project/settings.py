@@ -72,21 +72,24 @@ APIGW_WS = {
     # Installed plugins (`pip install -e examples/plugin`) load through their entry points.
     "LOAD_ENTRY_POINTS": True,
     # The chat (examples/project/chat): connect tokens, room access rules, the client's
-    # heartbeat, and the chat's own handlers and hooks in chat/ws.py.
+    # heartbeat, message recovery after a reconnect, and the chat's own handlers and
+    # hooks in chat/ws.py.
     "PLUGINS": [
         "apigw_ws.builtin_plugins.permissions",
         "apigw_ws.builtin_plugins.validators",
         "apigw_ws.builtin_plugins.tokens",
         "apigw_ws.builtin_plugins.channels",
         "apigw_ws.builtin_plugins.heartbeat",
+        "apigw_ws.builtin_plugins.recovery",
         "chat.ws",
     ],
     # Only the rooms `manage.py chat_setup` lists in ChannelPermission may be joined.
     "CHANNELS": {"ALLOW_UNLISTED": False},
     # Connect attempts per source IP and minute: everyone is 127.0.0.1 in the demo.
     "RATE_LIMIT": {"MAX_ATTEMPTS": int(os.environ.get("EXAMPLE_CONNECTS_PER_MINUTE", "120"))},
-    # Connect tokens a user may fetch per minute (each connect attempt fetches one).
-    "TOKENS": {"MAX_PER_MINUTE": int(os.environ.get("EXAMPLE_TOKENS_PER_MINUTE", "60"))},
+    # Unspent connect tokens a user may hold per minute (the package default: 20). The
+    # client reuses a token whose connect failed, and a spent token no longer counts.
+    "TOKENS": {"MAX_PER_MINUTE": int(os.environ.get("EXAMPLE_TOKENS_PER_MINUTE", "20"))},
     # ctx.reply() and send_message() post to the local gateway (`manage.py ws_devgateway`,
     # scripts/demo) instead of AWS. APIGW_WS_ENDPOINT_URL="" sends to the real API Gateway.
     "ENDPOINT_URL": os.environ.get("APIGW_WS_ENDPOINT_URL", "http://127.0.0.1:8001") or None,

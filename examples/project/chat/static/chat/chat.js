@@ -1,5 +1,9 @@
 // The chat page. Everything a user or another user typed is shown with textContent,
 // never innerHTML: a message is text, whatever it contains.
+//
+// Each message is shown once: the list is keyed by message id (history, live and
+// replayed messages all carry the database id), and a message of one's own is shown at
+// once as "sending…", keyed by its ack id, until the server's copy replaces it.
 (function () {
   "use strict";
 
@@ -9,6 +13,9 @@
   let room = page.room;
   let typingTimer = null;
   let lastTyping = 0;
+  let countdown = null;
+  const shown = new Map(); // message id (text) -> <li>
+  const pending = new Map(); // ack id -> {item, text, room}
 
   // -- rendering ----------------------------------------------------------------------
 
@@ -24,26 +31,63 @@
     return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
-  function addMessage(message) {
-    const item = el("li", message.user === page.user ? "message mine" : "message");
-    item.dataset.id = message.id;
-    item.append(el("span", "who", message.user), el("span", "text", message.text));
-    item.append(el("time", "when", time(message.created_at)));
+  function messageItem(user, text, className) {
+    const item = el("li", "message" + (user === page.user ? " mine" : "") + (className ? " " + className : ""));
+    item.append(el("span", "who", user), el("span", "text", text));
+    return item;
+  }
+
+  function scrollDown() {
     const list = $("messages");
-    list.append(item);
     list.scrollTop = list.scrollHeight;
+  }
+
+  /** Show `message` once: insert it in id order, replacing its pending copy if any. */
+  function addMessage(message) {
+    const id = String(message.id);
+    if (shown.has(id)) return;
+    const item = messageItem(message.user, message.text);
+    item.dataset.id = id;
+    item.append(el("time", "when", time(message.created_at)));
+    shown.set(id, item);
+    const mine = message.ack_id && pending.get(message.ack_id);
+    if (mine) {
+      pending.delete(message.ack_id);
+      mine.item.remove();
+    }
+    const list = $("messages");
+    const after = Array.from(list.querySelectorAll(".message[data-id]")).find(
+      (other) => Number(other.dataset.id) > Number(message.id),
+    );
+    list.insertBefore(item, after || list.querySelector(".message.pending, .message.failed"));
+    scrollDown();
   }
 
   function showOnline(names) {
     const list = $("online");
+    list.classList.remove("unknown");
+    $("online-note").hidden = true;
     list.replaceChildren(...names.map((name) => el("li", name === page.user ? "me" : "", name)));
   }
 
-  function notice(text, kind) {
+  function presenceUnknown() {
+    $("online").classList.add("unknown");
+    $("online-note").hidden = false;
+  }
+
+  function notice(text, kind, action) {
     const box = $("notice");
-    box.textContent = text || "";
-    box.className = "notice " + (kind || "");
+    box.replaceChildren();
     box.hidden = !text;
+    box.className = "notice " + (kind || "");
+    if (!text) return;
+    box.append(el("span", "notice-text", text));
+    if (action) {
+      const button = el("button", "notice-action", action.label);
+      button.type = "button";
+      button.addEventListener("click", action.run);
+      box.append(button);
+    }
   }
 
   function toast(text, kind) {
@@ -59,7 +103,8 @@
     for (const link of document.querySelectorAll("#rooms a")) {
       link.classList.toggle("current", link.dataset.room === slug);
     }
-    $("messages").replaceChildren();
+    shown.clear();
+    $("messages").replaceChildren(...Array.from(pending.values()).filter((p) => p.room === slug).map((p) => p.item));
     $("online").replaceChildren();
     $("typing").textContent = "";
   }
@@ -71,16 +116,54 @@
     connecting: "connecting…",
     open: "connected",
     waiting: "reconnecting…",
-    closed: "closed",
+    closed: "disconnected",
   };
+
+  function stopCountdown() {
+    clearInterval(countdown);
+    countdown = null;
+  }
+
+  const OUTAGE_TEXT = {
+    refused: "The chat server refused the connection or cannot be reached.",
+    closed: "The connection to the chat server was lost.",
+    token: "The chat server is not answering.",
+    socket: "The browser could not open a connection.",
+  };
+
+  /** "The connection … was lost. Trying again in 7 s." with "Retry now", ticking down. */
+  function outage(change) {
+    stopCountdown();
+    const until = Date.now() + change.delay;
+    const reason = OUTAGE_TEXT[change.why] || OUTAGE_TEXT.closed;
+    const retry = { label: "Retry now", run: () => client.retryNow() };
+    const render = () => {
+      const seconds = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      const when = seconds ? `Trying again in ${seconds} s.` : "Trying again…";
+      const queued = pending.size ? " Your messages will be sent once it is back." : "";
+      notice(`You are offline. ${reason} ${when}${queued}`, "error", retry);
+    };
+    render();
+    countdown = setInterval(render, 1000);
+  }
 
   client.on("state", (change) => {
     const status = $("status");
     status.dataset.state = change.state;
-    status.textContent =
-      change.state === "waiting"
-        ? `reconnecting in ${Math.ceil(change.delay / 1000)} s…`
-        : STATE_TEXT[change.state];
+    status.textContent = STATE_TEXT[change.state];
+    if (change.state !== "open") presenceUnknown();
+    if (change.state === "waiting") outage(change);
+    else stopCountdown();
+    if (change.state === "connecting" && !$("notice").hidden) {
+      const text = $("notice").querySelector(".notice-text");
+      if (text) text.textContent = text.textContent.replace(/Trying again.*$/, "Connecting…");
+    }
+    if (change.state === "closed" && change.final) {
+      notice("This page was disconnected by the server (an administrator, or you logged out elsewhere).", "error", {
+        label: "Reconnect",
+        run: () => client.connect(),
+      });
+    }
   });
 
   client.on("open", () => {
@@ -88,26 +171,23 @@
     client.send("hello");
   });
 
-  client.on("refused", () => {
-    notice(
-      "The server refused the connection: the token or the room was not accepted, " +
-        "or the gateway is down. Retrying…",
-      "error",
-    );
-  });
-
   client.on("error", (error) => {
     if (error.kind === "token" && (error.status === 401 || error.status === 403)) {
-      notice("You are logged out: log in again to chat.", "error");
+      notice("You are logged out: log in again to chat.", "error", {
+        label: "Log in",
+        run: () => (window.location.href = "/accounts/login/?next=" + encodeURIComponent(location.pathname)),
+      });
     }
   });
+
+  // Messages older than the server keeps were missed: load the room's history again.
+  client.on("gap", () => client.state === "open" && client.send("hello"));
 
   // -- events from the server ---------------------------------------------------------
 
   client.on("welcome", (welcome) => {
     if (welcome.room !== room) return;
-    $("messages").replaceChildren();
-    welcome.history.forEach(addMessage);
+    welcome.history.forEach(addMessage); // merged by id: nothing twice, nothing lost
     showOnline(welcome.online);
   });
 
@@ -143,17 +223,69 @@
 
   // -- user actions -------------------------------------------------------------------
 
+  function refusedLocally(err) {
+    if (err instanceof ApigwWs.MessageTooLarge) {
+      notice(`That message is too large (${err.bytes} bytes; the limit is ${err.limit}).`, "error");
+    } else if (err instanceof ApigwWs.QueueFull) {
+      notice("Too many messages are waiting for the connection: wait until it is back.", "error");
+    } else {
+      notice(err.message, "error");
+    }
+  }
+
   function trySend(handler, payload) {
     try {
       client.send(handler, payload);
       return true;
     } catch (err) {
-      if (err instanceof ApigwWs.MessageTooLarge) {
-        notice(`That message is too large (${err.bytes} bytes; the limit is ${err.limit}).`, "error");
-      } else {
-        notice(err.message, "error");
-      }
+      refusedLocally(err);
       return false;
+    }
+  }
+
+  /** Post `text`, shown at once as "sending…"; "not sent" with a retry if no answer. */
+  function postMessage(text, ackId) {
+    let sent;
+    try {
+      sent = client.sendWithAck("post", { text: text }, ackId ? { ackId: ackId } : undefined);
+    } catch (err) {
+      refusedLocally(err);
+      return false;
+    }
+    let entry = pending.get(sent.ackId);
+    if (!entry) {
+      entry = { item: messageItem(page.user, text, "pending"), text: text, room: room };
+      entry.item.dataset.ack = sent.ackId;
+      pending.set(sent.ackId, entry);
+      $("messages").append(entry.item);
+    }
+    entry.item.className = "message mine pending";
+    setStatusLine(entry.item, client.state === "open" ? "sending…" : "waiting for the connection…");
+    scrollDown();
+    sent.acked.then(
+      (message) => addMessage(message), // normally the channel copy has replaced it already
+      (err) => {
+        // "superseded": the Retry button sent it again under the same id.
+        if (!pending.has(sent.ackId) || err.reason === "superseded") return;
+        entry.item.className = "message mine failed";
+        setStatusLine(entry.item, "not sent", () => postMessage(text, sent.ackId));
+      },
+    );
+    return true;
+  }
+
+  function setStatusLine(item, text, retry) {
+    let line = item.querySelector(".delivery");
+    if (!line) {
+      line = el("span", "delivery");
+      item.append(line);
+    }
+    line.replaceChildren(el("span", "", text));
+    if (retry) {
+      const button = el("button", "retry", "Retry");
+      button.type = "button";
+      button.addEventListener("click", retry);
+      line.append(button);
     }
   }
 
@@ -161,9 +293,9 @@
     event.preventDefault();
     const input = $("text");
     const text = input.value.trim();
-    if (text && trySend("post", { text: text })) {
+    if (text && postMessage(text)) {
       input.value = "";
-      notice("");
+      if (client.state === "open") notice("");
     }
   });
 
