@@ -17,7 +17,6 @@
 ======================  ==========================================================
 """
 
-from . import aiohttp_transport, loop
 from .boto3_transport import endpoint_url, management_client
 from .encoding import DEFAULT_MAX_BYTES, MessageNotSerializable, MessageTooLarge, encode_message
 from .report import Failure, SendReport

@@ -17,6 +17,7 @@ from the queued chunks, so that many requests are in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -88,10 +89,9 @@ class AiohttpTransport:
                 continue
             seen = endpoint
             if endpoint not in tally.prepared and endpoint not in tally.broken:
-                try:
+                # A failure breaks the endpoint: its recipients will say why.
+                with contextlib.suppress(Fail):
                     tally.prepare(endpoint, _make_signer)
-                except Fail:
-                    pass  # the endpoint is broken: its recipients will say why
 
 
 def _make_signer(endpoint: Endpoint) -> ManagementSigner:
@@ -120,6 +120,7 @@ class _FanOut:
         self.more = asyncio.Event()
         self.fed = 0
         self.workers = 0
+        self.tasks: set[asyncio.Future[None]] = set()
         self.ending = False
         self.error: BaseException | None = None
 
@@ -143,7 +144,9 @@ class _FanOut:
         wanted = min(self.sender.concurrency, self.fed)
         while self.workers < wanted:
             self.workers += 1
-            asyncio.ensure_future(self._work())
+            task = asyncio.ensure_future(self._work())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
         self.more.set()
 
     def _end(self) -> None:
@@ -189,7 +192,7 @@ class _FanOut:
             self._finish_if_done()
 
     async def _deliver(self, recipient: Recipient) -> None:
-        sender, tally, operation = self.sender, self.tally, self.operation
+        sender, tally = self.sender, self.tally
         retried = 0
         try:
             endpoint = tally.endpoint_of(recipient)

@@ -34,7 +34,7 @@ class RetryPolicy:
         return self._random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
     def pause(self, retry: Retry, attempt: int) -> float:
-        """Return the pause after failed ``attempt`` (0-based); raise ``Fail`` if it was the last."""
+        """Return the pause after failed ``attempt`` (0-based); ``Fail`` if it was the last."""
         if attempt + 1 >= self.max_attempts:
             raise Fail(
                 f"{retry.error} (gave up after {self.max_attempts} attempts)",
