@@ -21,10 +21,10 @@ def test_the_rate_limit_hands_out_slots_at_its_rate_after_a_short_burst(monkeypa
 def test_every_sender_of_the_process_shares_one_limit_per_region():
     one, two = Sender(rate_limit=300), Sender(rate_limit=300)
     a, b = Endpoint("http://x/a", "us-east-1"), Endpoint("http://x/b", "us-east-1")
-    assert throttle.rate_limit(300, "us-east-1", None) is throttle.rate_limit(
-        300, "us-east-1", None
-    )
+    shared = throttle.rate_limit(300, "us-east-1", None)
+    assert throttle.rate_limit(300, "us-east-1", None) is shared
     one.slot_delay(a)
-    assert one._limits[a] is two._limits.setdefault(b, throttle.rate_limit(300, "us-east-1", None))
+    two.slot_delay(b)
+    assert one._limits[a] is two._limits[b] is shared
     assert throttle.rate_limit(300, "eu-west-1", None) is not one._limits[a]
     assert Sender(rate_limit=None).slot_delay(a) == 0.0
