@@ -7,6 +7,8 @@
 ``report``              ``SendReport`` and ``Failure``
 ``tally``               one fan-out's bookkeeping, broken endpoints
 ``retry``               backoff with jitter, shared by the transports
+``options``             what a transport needs of its sender
+``cache``               what is costly to make, made once per process
 ``throttle``            the per-process ceiling on requests per second
 ``signing``             SigV4 for ``execute-api``
 ``loop``                the process's sending loop and its pooled session

@@ -24,7 +24,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -32,6 +32,7 @@ from yarl import URL
 
 from . import intercept
 from .loop import SendingLoop, sending_loop
+from .options import SendOptions
 from .outcome import (
     Fail,
     Retry,
@@ -44,9 +45,6 @@ from .outcome import (
 from .signing import ManagementSigner, management_signer
 from .tally import Tally
 from .types import Endpoint, Operation, Recipient
-
-if TYPE_CHECKING:
-    from .sender import Sender
 
 #: Recipients handed to the loop at a time, and how many such chunks may wait there.
 CHUNK = 500
@@ -63,7 +61,7 @@ class AiohttpTransport:
 
     name = "aiohttp"
 
-    def __init__(self, sender: Sender) -> None:
+    def __init__(self, sender: SendOptions) -> None:
         self.sender = sender
 
     def run(self, recipients: Iterable[Recipient], operation: Operation, tally: Tally) -> None:
@@ -107,7 +105,7 @@ class _FanOut:
     """One fan-out's deliveries on the loop: ``concurrency`` workers over queued chunks."""
 
     def __init__(
-        self, loop: SendingLoop, sender: Sender, operation: Operation, tally: Tally
+        self, loop: SendingLoop, sender: SendOptions, operation: Operation, tally: Tally
     ) -> None:
         self.loop, self.sender, self.operation, self.tally = loop, sender, operation, tally
         self.timeout = aiohttp.ClientTimeout(

@@ -16,16 +16,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import intercept
 from .cache import made_once
+from .options import SendOptions
 from .outcome import Fail, Retry, judge, misconfigured, timed_out, unreachable
 from .tally import Tally
 from .types import Endpoint, Operation, Recipient
-
-if TYPE_CHECKING:
-    from .sender import Sender
 
 #: botocore's defaults (60 s each, with retries) would hold a request thread for minutes.
 CONNECT_TIMEOUT = 2.0
@@ -102,7 +100,7 @@ class Boto3Transport:
 
     name = "boto3"
 
-    def __init__(self, sender: Sender) -> None:
+    def __init__(self, sender: SendOptions) -> None:
         self.sender = sender
 
     def client(self, endpoint: Endpoint) -> Any:
