@@ -198,7 +198,6 @@ class _FanOut:
             if signer is None:
                 signer = tally.prepare(endpoint, _make_signer)
             url = connection_url(endpoint.url, recipient.connection_id)
-            attempt = 0
             while True:
                 pause = sender.slot_delay(endpoint)
                 if pause:
@@ -208,13 +207,9 @@ class _FanOut:
                     tally.answered(endpoint)
                     break
                 except Retry as retry:
-                    if retry.timeout:
-                        tally.timed_out(endpoint, retry.error)
-                    else:
-                        tally.answered(endpoint)
-                    pause = sender.retry.pause(retry, attempt)
+                    tally.retrying(endpoint, retry)
+                    pause = sender.retry.pause(retry, retried)
                     retried += 1
-                    attempt += 1
                     await asyncio.sleep(pause)
                     tally.check(endpoint)
         except Exception as exc:

@@ -147,7 +147,6 @@ class Boto3Transport:
         try:
             endpoint = tally.endpoint_of(recipient)
             client = tally.prepare(endpoint, self._make_client)
-            attempt = 0
             while True:
                 sender.wait_for_slot(endpoint)
                 try:
@@ -155,13 +154,9 @@ class Boto3Transport:
                     tally.answered(endpoint)
                     break
                 except Retry as retry:
-                    if retry.timeout:
-                        tally.timed_out(endpoint, retry.error)
-                    else:
-                        tally.answered(endpoint)
-                    pause = sender.retry.pause(retry, attempt)
+                    tally.retrying(endpoint, retry)
+                    pause = sender.retry.pause(retry, retried)
                     retried += 1
-                    attempt += 1
                     time.sleep(pause)
                     tally.check(endpoint)
         except Exception as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from .outcome import Fail, Gone
+from .outcome import Fail, Gone, Retry
 from .report import Failure, SendReport
 from .types import Endpoint, Progress, Recipient
 
@@ -75,6 +75,13 @@ class Tally:
         if endpoint in self._timeouts:
             with self.lock:
                 self._timeouts.pop(endpoint, None)
+
+    def retrying(self, endpoint: Endpoint, retry: Retry) -> None:
+        """Note an attempt to be repeated: a timeout counts, any answer ends the run."""
+        if retry.timeout:
+            self.timed_out(endpoint, retry.error)
+        else:
+            self.answered(endpoint)
 
     def timed_out(self, endpoint: Endpoint, error: str) -> None:
         """Count a timeout; the ``CONSECUTIVE_TIMEOUTS``-th in a row breaks the endpoint."""
