@@ -6,6 +6,7 @@ loopback standing in for the gateway: an isolated test's sends never reach it, a
 opted-in test's do.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -139,6 +140,9 @@ def test_a_newcomers_test_file_is_isolated_and_a_contradiction_is_a_clear_error(
             str(tmp_path / "test_newcomer.py"),
         ],
         cwd=ROOT,
+        # SQLite whatever this run uses: its test file is per process, a PostgreSQL test
+        # database would be this run's own.
+        env={**os.environ, "APIGW_WS_TEST_DB": "sqlite"},
         capture_output=True,
         text=True,
         timeout=300,
