@@ -25,9 +25,15 @@ from .handlers import Handler, HandlerRegistry, handler
 from .hooks import hookimpl, hookspec
 from .plugins import DEFAULT_PLUGINS, Plugins, load_plugins
 from .recovery import Backlog
-from .report import Failure, SendReport
-from .sender import Endpoint, Recipient, Sender
-from .sending import MessageNotSerializable, MessageTooLarge
+from .sending import (
+    Endpoint,
+    Failure,
+    MessageNotSerializable,
+    MessageTooLarge,
+    Recipient,
+    Sender,
+    SendReport,
+)
 
 __all__ = [
     "DEFAULT_PLUGINS",

@@ -53,6 +53,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--sizes", type=_ints, default=[1000], help="send: recipients, e.g. 1000,10000")
     p.add_argument("--concurrency", type=_ints, default=[0], help="send: 0 = the default")
     p.add_argument("--rounds", type=_ints, default=[3], help="send: per size, e.g. 3,1")
+    p.add_argument(
+        "--cold", action="store_true", help="send: no warm-up; the first send of the process"
+    )
     return p
 
 
@@ -108,12 +111,16 @@ def run_points(
     sizes: list[int],
     concurrencies: list[int],
     rounds: list[int],
+    *,
+    cold: bool = False,
 ) -> list[dict[str, Any]]:
     """Time ``send(n, concurrency)`` (which returns how many were delivered) per point.
 
     One untimed warm-up send to ``WARMUP`` sessions first at each concurrency (clients and
     connection pools are made there); then ``rounds`` timed sends per size (one number
-    for every size, or one per size), the median taken.
+    for every size, or one per size), the median taken. ``cold``: no warm-up, one
+    concurrency, one size, one round: the first send of a fresh process, imports and
+    client set-up included.
     """
     if len(rounds) == 1:
         rounds = rounds * len(sizes)
@@ -121,7 +128,8 @@ def run_points(
         raise ValueError("--rounds takes one number, or one per size")
     points = []
     for concurrency in concurrencies:
-        _check(send(WARMUP, concurrency), WARMUP, concurrency)
+        if not cold:
+            _check(send(WARMUP, concurrency), WARMUP, concurrency)
         warm_rss = peak_rss_mb()
         for n, repeat in zip(sizes, rounds, strict=True):
             rates, cpu = [], []

@@ -59,7 +59,7 @@ def main() -> int:
         # It returns the AWS responses of the posts that succeeded.
         return len(sessions.filter(pk__lte=n).send_message(fc.MESSAGE, **options))
 
-    points = fc.run_points(send, args.sizes, args.concurrency, args.rounds)
+    points = fc.run_points(send, args.sizes, args.concurrency, args.rounds, cold=args.cold)
     fc.emit(
         {
             "versions": {

@@ -2,10 +2,13 @@
 
 ``fanout.py`` starts this with our venv's python and reads the JSON it prints. What is
 timed is the whole queryset call, as an application makes it: streaming the sessions
-from SQLite, the parallel posts through the transport ``--transport`` names (default
-``auto``, as recommended for production: aiohttp for fan-outs; ``boto3`` is the library's
-default, the pooled boto3 client and its threads), the report. Every recipient must be
-in ``report.sent``.
+from SQLite, the parallel posts through the transport ``--transport`` names (default:
+none named, the library's default, with no ``APIGW_WS_SEND_TRANSPORT`` and no sending
+setting changed; ``boto3`` for the pooled boto3 clients and their threads), the report.
+Every recipient must be in ``report.sent``.
+
+``--broken N`` adds the time a fan-out to N sessions takes to report them all failed
+when the endpoint refuses connections (a loopback port nobody listens on).
 
 ``--profile N`` adds a cProfile of N posts made one after another through the boto3
 transport's client in this thread (where the CPU time of one ``post_to_connection``
@@ -27,9 +30,12 @@ import fanout_common as fc
 def main() -> int:
     parser = fc.parser(__doc__.splitlines()[0])
     parser.add_argument("--profile", type=int, default=0, metavar="N")
-    parser.add_argument("--transport", choices=["auto", "aiohttp", "boto3"], default="auto")
+    parser.add_argument("--transport", choices=["aiohttp", "boto3"])
+    parser.add_argument("--broken", type=int, default=0, metavar="N")
     args = parser.parse_args()
-    os.environ["APIGW_WS_SEND_TRANSPORT"] = args.transport
+    os.environ.pop("APIGW_WS_SEND_TRANSPORT", None)
+    if args.transport:
+        os.environ["APIGW_WS_SEND_TRANSPORT"] = args.transport
     # boto3 signs every request; the local gateway never checks the signature.
     os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
     os.environ.pop("AWS_PROFILE", None)
@@ -66,7 +72,7 @@ def main() -> int:
             )
         return report.sent
 
-    points = fc.run_points(send, args.sizes, args.concurrency, args.rounds)
+    points = fc.run_points(send, args.sizes, args.concurrency, args.rounds, cold=args.cold)
     result = {
         "versions": {
             "apigw_ws": metadata.version("apigw-ws"),
@@ -81,24 +87,43 @@ def main() -> int:
     }
     if args.profile:
         result["profiled"], result["profile"] = profile_posts(args.profile)
+    if args.broken:
+        result["broken"] = broken_endpoint(sessions, args.broken)
     fc.emit(result)
     return 0
 
 
 def fan_out_transport() -> str:
     from apigw_ws.contrib.django.sending import get_sender
-    from apigw_ws.sender import aiohttp_available
 
-    transport = get_sender().transport
-    if transport == "auto":
-        return "aiohttp" if aiohttp_available() else "boto3"
-    return transport
+    return get_sender().transport
+
+
+#: The discard port on loopback: nothing listens, connections are refused.
+BROKEN = "http://127.0.0.1:9"
+
+
+def broken_endpoint(sessions: object, n: int) -> dict[str, object]:
+    """Time a fan-out to ``n`` sessions whose endpoint refuses connections."""
+    import time
+
+    from django.test.utils import override_settings
+
+    from apigw_ws.contrib.django.conf import ws_settings
+
+    with override_settings(APIGW_WS={**ws_settings.user_settings, "ENDPOINT_URL": BROKEN}):
+        start = time.perf_counter()
+        report = sessions.filter(pk__lte=n).send_message(fc.MESSAGE)
+        elapsed = time.perf_counter() - start
+    if report.sent or len(report.failed) != n:
+        raise fc.BenchError(f"broken endpoint: {report}")
+    return {"sessions": n, "seconds": elapsed, "error": report.failed[0].error}
 
 
 def signing_cpu_us(endpoint: object, count: int = 2000) -> float:
     """Return the CPU microseconds the aiohttp transport spends signing one post."""
-    from apigw_ws.async_transport import connection_url
-    from apigw_ws.sigv4 import management_signer
+    from apigw_ws.sending.aiohttp_transport import connection_url
+    from apigw_ws.sending.signing import management_signer
 
     signer = management_signer(endpoint.url, endpoint.region, endpoint.profile)
     url = connection_url(endpoint.url, "Zm9vYmFyMTIzNDU2Nzg=")
@@ -115,7 +140,7 @@ def profile_posts(count: int) -> tuple[int, str]:
     from apigw_ws.sending import encode_message
 
     endpoint = endpoint_for(ApiGateway.objects.get())
-    client = get_sender().client(endpoint)
+    client = get_sender().client(endpoint)  # boto3's, for what one of its calls costs
     payload = encode_message(fc.MESSAGE)
     ids = list(
         ApiGateway.objects.get()
@@ -140,7 +165,7 @@ def profile_posts(count: int) -> tuple[int, str]:
     )
     pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(25)
     out.write(
-        f"The aiohttp transport signs a post with botocore's SigV4Auth in"
+        f"The aiohttp transport (the default) signs a post in"
         f" {signing_cpu_us(endpoint):,.0f} us CPU.\n"
     )
     return len(ids), out.getvalue()

@@ -61,7 +61,7 @@ def main() -> int:
         return loop.run_until_complete(run())
 
     try:
-        points = fc.run_points(send, args.sizes, args.concurrency, args.rounds)
+        points = fc.run_points(send, args.sizes, args.concurrency, args.rounds, cold=args.cold)
     finally:
         for session in sessions.values():
             loop.run_until_complete(session.close())

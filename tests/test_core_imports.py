@@ -24,7 +24,7 @@ def core_modules():
 
 def test_importing_every_core_module_loads_no_django():
     modules = list(core_modules())
-    assert "apigw_ws.sender" in modules
+    assert "apigw_ws.sending.sender" in modules
     assert "apigw_ws.builtin_plugins.login_binding" in modules
     code = (
         "import importlib, sys\n"

@@ -55,7 +55,7 @@ def close_connections(sessions: list[Any]) -> None:
     The one place where login binding reaches API Gateway.
     """
     from apigw_ws.contrib.django.sending import endpoint_for, get_sender
-    from apigw_ws.sender import Recipient
+    from apigw_ws.sending import Recipient
 
     recipients = [Recipient(s.connection_id, endpoint_for(s.api_gateway)) for s in sessions]
     try:

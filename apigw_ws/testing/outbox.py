@@ -1,10 +1,11 @@
 """An in-memory API Gateway Management API: every message the code sends, without a network.
 
-``Outbox.capture()`` replaces botocore's HTTP transport (``URLLib3Session.send``) for
-requests to ``.../@connections/{id}`` while it is active, so everything above it runs
-for real: the sender's encoding and size checks, botocore's signing and error parsing,
-the retries, the gone-session bookkeeping. Any other AWS request still goes out as
-usual. Calls from worker threads (fan-out, background tasks) are captured too.
+``Outbox.capture()`` answers every Management API request (``.../@connections/{id}``)
+while it is active, through ``apigw_ws.sending.intercept``: whatever the transport,
+everything above the HTTP exchange runs for real (the sender's encoding and size checks,
+signing, error parsing, retries, the gone-session bookkeeping). Any other AWS request
+still goes out as usual. Calls from sending threads and the sending loop are captured
+too. The bundled pytest plugin captures every test's sends in one (``ws_outbox``).
 
 Answers can be made to fail per connection: ``gone`` (410), ``throttle`` (429),
 ``too_large`` (413), ``fail`` (any status) and ``forbid`` (403 for everything).
@@ -62,16 +63,6 @@ class Call:
 def connection_id_of(connection: Any) -> str:
     """Return the id of ``connection``: a string, a test ``Connection`` or a session row."""
     return connection if isinstance(connection, str) else connection.connection_id
-
-
-class _Raw:
-    """The body of a canned response, in the shape botocore reads it."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_kwargs: Any) -> Iterator[bytes]:
-        yield self.body
 
 
 class Outbox:
@@ -154,30 +145,20 @@ class Outbox:
 
     @contextlib.contextmanager
     def capture(self) -> Iterator[Outbox]:
-        """Answer Management API requests from this outbox while the block runs."""
-        from unittest import mock
+        """Answer every Management API request from this outbox while the block runs."""
+        from apigw_ws.sending import intercept
 
-        from botocore.httpsession import URLLib3Session
-
-        original = URLLib3Session.send
-        outbox = self
-
-        def send(session: URLLib3Session, request: Any) -> Any:
-            if _PATH_MARK not in urlsplit(request.url).path:
-                return original(session, request)
-            return outbox.answer(request.method, request.url, request.body)
-
-        with mock.patch.object(URLLib3Session, "send", send):
+        with intercept.responding(self.answer):
             yield self
 
-    def answer(self, method: str, url: str, body: Any) -> Any:
-        """Return the ``AWSResponse`` API Gateway would give, recording the call."""
-        from botocore.awsrequest import AWSResponse
+    def answer(self, method: str, url: str, body: bytes) -> Any:
+        """Return the ``Answer`` API Gateway would give, recording the call."""
+        from apigw_ws.sending.intercept import Answer
 
         parts = urlsplit(url)
         base, _, quoted = parts.path.partition(_PATH_MARK)
         cid = unquote(quoted)
-        data = body if isinstance(body, bytes) else (body or "").encode()
+        data = bytes(body or b"")
         with self._lock:
             status = self._status(method, cid, data)
             self.calls.append(Call(method, cid, status))
@@ -194,7 +175,7 @@ class Outbox:
             payload = b'{"message": null}'
         elif method == "GET":
             payload = json.dumps(_connection_info()).encode()
-        return AWSResponse(url, status, headers, _Raw(payload))
+        return Answer(status, headers, payload)
 
     def _status(self, method: str, cid: str, data: bytes) -> int:
         if self._forbidden:

@@ -4,7 +4,14 @@
 - ``ws_client``: a ``GatewayClient`` bound to it, sending the configured secret;
 - ``ws_plugins``: add plugins to, or block plugins from, one test;
 - ``ws_outbox``: every message sent to a connection, captured without any network;
+- ``ws_network``: let this test's Management API calls reach the network (also a marker);
 - ``ws_user``: make a saved user with given permissions.
+
+Every test is isolated, whether or not it asks for ``ws_outbox``: as Django's test
+runner swaps in the locmem e-mail backend, this plugin answers every Management API
+request of every test from an in-memory ``Outbox``, whatever the transport. A test
+that really wants the network (the local gateway on loopback) says so with
+``@pytest.mark.ws_network`` or the ``ws_network`` fixture.
 
 They build on pytest-django's ``db`` and ``client``. Django is imported only when a
 fixture runs.
@@ -22,7 +29,10 @@ from .client import TEST_API_ID, GatewayClient, usage_error
 from .outbox import Outbox
 from .users import make_user
 
-#: Credentials the ``ws_outbox`` fixture signs with: never real ones, never sent anywhere.
+#: The marker (and fixture) by which a test lets its Management API calls reach the network.
+NETWORK_MARKER = "ws_network"
+
+#: Credentials isolated tests sign with: never real ones, never sent anywhere.
 FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -128,18 +138,59 @@ def ws_plugins() -> Iterator[PluginLoader]:
     loader.close()
 
 
-@pytest.fixture
-def ws_outbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Outbox]:
-    """Capture every Management API call of the test in an ``Outbox`` (no network).
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{NETWORK_MARKER}: let the test's Management API calls reach the network (the local"
+        " gateway on loopback) instead of the in-memory outbox",
+    )
 
-    Unicast, fan-out and background sends all land in it, per connection; it can also
-    answer gone (410), throttled (429) and too large (413).
-    """
+
+def wants_network(request: pytest.FixtureRequest) -> bool:
+    """Return whether the running test opted out of isolation."""
+    return (
+        request.node.get_closest_marker(NETWORK_MARKER) is not None
+        or NETWORK_MARKER in request.fixturenames
+    )
+
+
+@pytest.fixture(autouse=True)
+def _apigw_ws_isolation(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Outbox | None]:
+    """Answer every Management API call of the test from an ``Outbox`` (no network)."""
+    if wants_network(request):
+        yield None
+        return
     for name, value in FAKE_AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     outbox = Outbox()
     with outbox.capture():
         yield outbox
+
+
+@pytest.fixture
+def ws_outbox(_apigw_ws_isolation: Outbox | None) -> Outbox:
+    """Return the ``Outbox`` capturing every Management API call of the test.
+
+    Unicast, fan-out and background sends all land in it, per connection; it can also
+    answer gone (410), throttled (429), too large (413) and forbidden (403).
+    """
+    if _apigw_ws_isolation is None:
+        usage_error(
+            f"ws_outbox captures sends, {NETWORK_MARKER} lets them reach the network:"
+            " a test can have one or the other"
+        )
+    return _apigw_ws_isolation
+
+
+@pytest.fixture
+def ws_network() -> None:
+    """Let this test's Management API calls reach the network (e.g. the local gateway).
+
+    The same as ``@pytest.mark.ws_network``; without either, every call is answered by
+    the in-memory outbox.
+    """
 
 
 @pytest.fixture

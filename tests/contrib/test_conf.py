@@ -115,18 +115,29 @@ def test_missing_secret_is_a_deploy_warning_only():
         assert deploy_ids == ["apigw_ws.W001"]
 
 
-@pytest.mark.parametrize("transport", ["boto3", "aiohttp", "auto"])
-def test_send_transport_setting_reaches_the_sender(settings, transport):
+@pytest.mark.parametrize(
+    ("transport", "chosen"), [("boto3", "boto3"), ("aiohttp", "aiohttp"), ("auto", "aiohttp")]
+)
+def test_send_transport_setting_reaches_the_sender(settings, transport, chosen):
     from apigw_ws.contrib.django.sending import get_sender
 
     settings.APIGW_WS = {**settings.APIGW_WS, "SEND_TRANSPORT": transport}
-    assert get_sender().transport == transport
+    assert get_sender().transport == chosen
 
 
-def test_without_send_transport_the_sender_defaults_to_boto3_what_test_doubles_see(
-    settings, monkeypatch
-):
+def test_without_send_transport_the_sender_defaults_to_the_fast_transport(settings, monkeypatch):
     from apigw_ws.contrib.django.sending import get_sender
 
     monkeypatch.delenv("APIGW_WS_SEND_TRANSPORT", raising=False)
-    assert get_sender().transport == "boto3"
+    sender = get_sender()
+    assert sender.transport == "aiohttp"
+    assert (sender.concurrency, sender.rate_limit) == (128, 5000)
+
+
+def test_send_rate_limit_reaches_the_sender_and_none_lifts_it(settings):
+    from apigw_ws.contrib.django.sending import get_sender
+
+    settings.APIGW_WS = {**settings.APIGW_WS, "SEND_RATE_LIMIT": 250}
+    assert get_sender().rate_limit == 250
+    settings.APIGW_WS = {**settings.APIGW_WS, "SEND_RATE_LIMIT": None}
+    assert get_sender().rate_limit is None

@@ -1,4 +1,8 @@
-"""ctx.reply() posts through the Management API (moto stands in for AWS here)."""
+"""ctx.reply() posts through the Management API (moto stands in for AWS here).
+
+moto intercepts botocore only: these tests select the boto3 transport, and let their
+calls past the in-memory outbox (``ws_network``) to reach moto, as a moto user would.
+"""
 
 from urllib.parse import quote
 
@@ -12,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(monkeypatch, settings, ws_network):
+    settings.APIGW_WS = {**settings.APIGW_WS, "SEND_TRANSPORT": "boto3"}
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     management_client.cache_clear()

@@ -111,7 +111,7 @@ def gateway_row(transactional_db, live_django):
 
 
 @pytest.fixture
-def start_gateway(gateway_row, settings, aws_credentials, gateway_log):
+def start_gateway(gateway_row, settings, aws_credentials, gateway_log, ws_network):
     """Return ``start(**options)``: a gateway in front of the live server, on a free port.
 
     It runs in its own thread; the test's settings point ``ENDPOINT_URL`` at it, so

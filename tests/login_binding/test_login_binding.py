@@ -13,8 +13,11 @@ PLUGIN = "apigw_ws.builtin_plugins.login_binding"
 
 
 @pytest.fixture
-def bound(settings, gateway, ws_gateway):
-    """List the plugin and point the Management API at the local gateway (stage 'test')."""
+def bound(settings, gateway, ws_gateway, ws_network):
+    """List the plugin and point the Management API at the local gateway (stage 'test').
+
+    The sessions are closed through the local gateway for real (``ws_network``).
+    """
     ws_gateway.stage_name = gateway.config.stage
     ws_gateway.save()
     settings.APIGW_WS = {
@@ -119,6 +122,7 @@ def test_without_the_plugin_logout_leaves_connections_open(
     assert state(gateway, ids) == [(True, True)] * 2
 
 
+@pytest.mark.ws_network  # a refused loopback port, for real
 def test_logout_succeeds_when_the_management_api_is_unreachable(
     settings, ws_gateway, ws_client, client, alice, django_capture_on_commit_callbacks, caplog
 ):

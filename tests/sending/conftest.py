@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
 from apigw_ws.devgateway import Faults, run_in_thread
-from apigw_ws.sender import TRANSPORT_ENV, Endpoint, Recipient
+from apigw_ws.sending import Endpoint, Recipient
+from apigw_ws.sending.sender import TRANSPORT_ENV
 from apigw_ws.testing.client import new_connection_id
 
 #: Sinks never post to the backend: nothing listens here, and nothing needs to.
@@ -34,10 +35,15 @@ REGION = "us-east-1"
 
 def clear_clients():
     from apigw_ws.sending import management_client
-    from apigw_ws.sigv4 import management_signer
+    from apigw_ws.sending.signing import management_signer
 
     management_client.cache_clear()
     management_signer.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _reach_the_local_gateway(ws_network):
+    """These tests send to the project's local gateway on loopback, for real."""
 
 
 @pytest.fixture(autouse=True)

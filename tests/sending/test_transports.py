@@ -17,10 +17,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from apigw_ws import async_transport
-from apigw_ws.sender import Endpoint, Recipient, Sender
-from apigw_ws.sending import management_client
-from apigw_ws.sigv4 import management_signer
+from apigw_ws.sending import Endpoint, Recipient, Sender, aiohttp_transport, loop, management_client
+from apigw_ws.sending.signing import management_signer
 
 from .conftest import REGION, received, to
 
@@ -110,27 +108,25 @@ def test_a_parallel_first_send_resolves_credentials_once(gateway):
     assert management_client.cache_info().currsize == 0  # no boto3 client was made
 
 
-def test_auto_sends_fan_outs_with_aiohttp_and_single_messages_with_boto3(gateway):
+def test_the_default_sends_single_messages_and_fan_outs_without_boto3(gateway, monkeypatch):
+    monkeypatch.delenv("APIGW_WS_SEND_TRANSPORT")
     first, *others = gateway.open_sinks(5)
-    assert Sender(transport="auto").send(to(gateway, [first]), "one").sent == 1
-    assert (management_client.cache_info().currsize, management_signer.cache_info().currsize) == (
-        1,
-        0,
-    )
-    assert Sender(transport="auto").send(to(gateway, others), "many").sent == 4
+    assert Sender().transport == "aiohttp"
+    assert Sender().send(to(gateway, [first]), "one").sent == 1
+    assert Sender().send(to(gateway, others), "many").sent == 4
+    assert management_client.cache_info().currsize == 0  # no boto3 client was made
     assert management_signer.cache_info().currsize == 1
     assert [received(gateway, cid) for cid in [first, *others]] == [1] * 5
 
 
-def test_the_default_is_boto3_which_test_doubles_intercept(monkeypatch):
-    monkeypatch.delenv("APIGW_WS_SEND_TRANSPORT")
+def test_boto3_is_selectable_and_auto_now_means_the_default(monkeypatch):
+    monkeypatch.setenv("APIGW_WS_SEND_TRANSPORT", "boto3")
     assert Sender().transport == "boto3"
-    monkeypatch.setenv("APIGW_WS_SEND_TRANSPORT", "auto")
-    assert Sender().transport == "auto"
+    assert Sender(transport="auto").transport == "aiohttp"
 
 
 def test_an_unknown_transport_is_refused(monkeypatch):
-    with pytest.raises(ValueError, match="auto, aiohttp, boto3"):
+    with pytest.raises(ValueError, match="aiohttp, boto3"):
         Sender(transport="curl")
     monkeypatch.setenv("APIGW_WS_SEND_TRANSPORT", "carrier-pigeon")
     with pytest.raises(ValueError, match="carrier-pigeon"):
@@ -247,17 +243,17 @@ def test_the_pooled_session_outlives_a_send_and_restarts_after_shutdown(gateway)
     ids = gateway.open_sinks(4)
     sender = Sender(transport="aiohttp", concurrency=2)
     sender.send(to(gateway, ids[:2]), "x")
-    first = async_transport.background()
+    first = loop.sending_loop()
     sender.send(to(gateway, ids[2:]), "x")
-    assert async_transport.background() is first
-    async_transport.shutdown()
+    assert loop.sending_loop() is first
+    loop.shutdown()
     assert not first.thread.is_alive()
     assert sender.send(to(gateway, ids), "again").sent == 4
-    assert async_transport.background() is not first
+    assert loop.sending_loop() is not first
 
 
 def test_error_answers_are_read_as_botocore_reads_them():
-    read = async_transport._error_of
+    read = aiohttp_transport.error_of
     assert read("GoneException:http://internal.amazon.com/", b"") == ("GoneException", "")
     throttled = json.dumps({"__type": "ns#LimitExceededException", "message": "m"}).encode()
     assert read("", throttled) == ("LimitExceededException", "m")

@@ -1,7 +1,7 @@
 """The outbox: every Management API call captured per connection, without a network.
 
-It replaces only botocore's HTTP transport, so these tests run the real sender: its
-encoding, retries and gone-session bookkeeping, and botocore's error parsing.
+It answers in place of the HTTP exchange only, so these tests run the real sender: its
+encoding, signing, retries, error parsing and gone-session bookkeeping.
 """
 
 import json

@@ -19,6 +19,7 @@ from tests.docs.rst import code_blocks
 ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH = ROOT / "docs" / "writing-plugins.rst"
 
+
 def scaffold(tmp_path, name="greetings"):
     out = StringIO()
     call_command("ws_startplugin", name, "--directory", str(tmp_path), stdout=out)

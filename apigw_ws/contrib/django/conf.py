@@ -26,8 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "AWS_ACCESS_KEY_ID": None,
     "AWS_SECRET_ACCESS_KEY": None,
     "AWS_SESSION_TOKEN": None,
-    "SEND_CONCURRENCY": 32,
+    "SEND_CONCURRENCY": 128,
     "SEND_TRANSPORT": None,
+    "SEND_RATE_LIMIT": 5000,
     "TASK_BACKEND": "default",
     "FANOUT_LEASE_SECONDS": 20,
     "GATEWAY_SECRET": None,
@@ -194,8 +195,12 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "AWS_SESSION_TOKEN": (lambda v: v is None or isinstance(v, str), "a string or None"),
     "SEND_CONCURRENCY": (_is_positive_int, "a positive integer"),
     "SEND_TRANSPORT": (
-        lambda v: v in (None, "boto3", "aiohttp", "auto"),
-        "None, 'boto3', 'aiohttp' or 'auto'",
+        lambda v: v in (None, "aiohttp", "boto3", "auto"),
+        "None (the default, aiohttp) or 'boto3'",
+    ),
+    "SEND_RATE_LIMIT": (
+        lambda v: v is None or _is_positive_int(v),
+        "a positive integer (requests a second) or None (no limit)",
     ),
     "TASK_BACKEND": (lambda v: isinstance(v, str) and v != "", "a TASKS backend alias"),
     "FANOUT_LEASE_SECONDS": (

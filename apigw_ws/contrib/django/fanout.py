@@ -31,8 +31,7 @@ from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apigw_ws.report import SendReport
-from apigw_ws.sending import MessageNotSerializable, encode_message
+from apigw_ws.sending import MessageNotSerializable, SendReport, encode_message
 
 from .conf import ws_settings
 from .models import FanOut, FanOutChunk, FanOutStatus, WebSocketSession

@@ -19,9 +19,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apigw_ws.errors import ManagementApiForbidden, SendError
-from apigw_ws.report import SendReport
-from apigw_ws.sender import Endpoint, Progress, Recipient, Sender
-from apigw_ws.sending import MessageNotSerializable, encode_message
+from apigw_ws.sending import (
+    Endpoint,
+    MessageNotSerializable,
+    Progress,
+    Recipient,
+    Sender,
+    SendReport,
+    encode_message,
+)
 
 from .conf import ws_settings
 from .runtime import get_plugins
@@ -56,6 +62,7 @@ def get_sender(concurrency: int | None = None) -> Sender:
         concurrency=concurrency or ws_settings.SEND_CONCURRENCY,
         max_bytes=ws_settings.MAX_MESSAGE_BYTES,
         transport=ws_settings.SEND_TRANSPORT,
+        rate_limit=ws_settings.SEND_RATE_LIMIT,
     )
 
 

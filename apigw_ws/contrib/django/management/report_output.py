@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from apigw_ws.report import SendReport
+from apigw_ws.sending import SendReport
 
 from .base import format_table
 

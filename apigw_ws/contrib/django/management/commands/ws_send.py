@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 
 from apigw_ws.errors import ApigwWsError
-from apigw_ws.report import SendReport
+from apigw_ws.sending import SendReport
 
 from ...models import ApiGateway, WebSocketSession
 from ...sending import send_to_sessions
