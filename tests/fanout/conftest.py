@@ -4,6 +4,8 @@ The gateway, its credentials and the session helpers are the sending tests' (see
 ``tests/sending/conftest.py``); the default transport is used here, not both.
 """
 
+from pathlib import Path
+
 import pytest
 
 from apigw_ws.contrib.django.models import FanOutChunk, WebSocketSession
@@ -17,6 +19,16 @@ from tests.sending.conftest import (  # noqa: F401 - fixtures
     start_gateway,
     unknown_ids,
 )
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items):
+    """These tests send to the project's local gateway on loopback, for real (``ws_network``),
+    except those that ask for the in-memory outbox instead."""
+    for item in items:
+        if HERE in Path(item.path).parents and "ws_outbox" not in item.fixturenames:
+            item.add_marker(pytest.mark.ws_network)
 
 
 @pytest.fixture
