@@ -20,13 +20,19 @@ from .validation import check_api_id, check_connection_id, check_secret
 logger = logging.getLogger(__name__)
 
 
-def verify_event(event: Any, *, secrets: Sequence[str]) -> None:
+def verify_event(event: Any, *, secrets: Sequence[str], secret_problem: str = "") -> None:
     """Refuse an event that does not come from a gateway holding our secret.
 
     Checks, cheapest first: the secret header (when secrets are configured), the api id
     header and the connection id header. The api id is matched against the registered
-    gateways by the caller.
+    gateways by the caller. A ``secret_problem`` (a configured secret that cannot
+    authenticate anything, see ``validation.secrets_problem``) refuses every event: a
+    broken secret fails closed, never open.
     """
+    if secret_problem:
+        raise Forbidden(
+            f"GATEWAY_SECRET {secret_problem}: every request is refused until it is fixed"
+        )
     if secrets:
         check_secret(event.header("x-apigw-ws-secret"), secrets)
     if not event.api_id:

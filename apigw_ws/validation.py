@@ -60,6 +60,28 @@ def check_channel_name(name: str) -> str:
     return name
 
 
+def secrets_problem(value: Any) -> str:
+    """Return why a configured ``GATEWAY_SECRET`` cannot authenticate requests, or ``""``.
+
+    ``None`` means no secret is configured, which is not a problem here. Anything else must
+    be a non-empty string or a non-empty list of non-empty strings: an empty entry would
+    match a request that carries no secret header at all. The answer never quotes a secret.
+    """
+    if value is None:
+        return ""
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, list | tuple):
+        return f"is a {type(value).__name__}, not a string or a list of strings"
+    if not entries:
+        return "is an empty list"
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, str):
+            return f"entry {index} is a {type(entry).__name__}, not a string"
+        if not entry:
+            return f"entry {index} is empty" if entries is value else "is an empty string"
+    return ""
+
+
 def check_secret(given: str, secrets: Iterable[str]) -> None:
     """Raise ``Forbidden`` unless ``given`` equals one of ``secrets`` (constant time).
 
@@ -67,6 +89,10 @@ def check_secret(given: str, secrets: Iterable[str]) -> None:
     (or how much of one) matched.
     """
     given_bytes = given.encode("utf-8", "surrogateescape")
+    secrets = list(secrets)
+    problem = secrets_problem(secrets)
+    if problem:  # fail closed: an empty secret would match a request without one
+        raise Forbidden(f"GATEWAY_SECRET {problem}: every request is refused until it is fixed")
     matched = False
     for secret in secrets:
         matched |= hmac.compare_digest(given_bytes, secret.encode("utf-8"))

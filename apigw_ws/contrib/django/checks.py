@@ -63,8 +63,8 @@ def check_plugins(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 @register(Tags.security, deploy=True)
 def check_secret_deploy(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Warn when requests are not authenticated with a gateway secret."""
-    if conf.ws_settings.secrets:
-        return []
+    if conf.ws_settings.secrets or conf.ws_settings.GATEWAY_SECRET is not None:
+        return []  # set, or set wrong: E003 says so
     return [
         Warning(
             "APIGW_WS['GATEWAY_SECRET'] is not set: anyone who can reach the ws/ URLs can"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from apigw_ws.plugins import DEFAULT_PLUGINS
-from apigw_ws.validation import parse_allowed_origin
+from apigw_ws.validation import parse_allowed_origin, secrets_problem
+
+logger = logging.getLogger(__name__)
 
 SETTING_NAME = "APIGW_WS"
 
@@ -65,11 +68,19 @@ def _is_positive_int(value: Any) -> bool:
 
 
 def _check_secret(value: Any) -> list[Problem]:
-    secrets = [value] if isinstance(value, str) else value
+    problem = secrets_problem(value)
+    if problem:
+        return [
+            Problem(
+                "E003",
+                f"GATEWAY_SECRET {problem}: every ws/ request is refused (403) until it is fixed",
+                hint="A string, or a non-empty list of non-empty strings. A rotation written as"
+                " [os.environ.get('NEW', ''), OLD] needs the variable set, or a None filtered out.",
+            )
+        ]
     if value is None:
         return []
-    if not _is_str_list(secrets) or not secrets:
-        return [Problem("E003", "GATEWAY_SECRET must be a string or a non-empty list of strings")]
+    secrets = [value] if isinstance(value, str) else value
     short = [i for i, s in enumerate(secrets) if len(s) < MIN_SECRET_LENGTH]
     if short:
         return [
@@ -252,11 +263,34 @@ class WsSettings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Return the accepted gateway secrets, newest first; empty if none is set."""
+        """Return the usable gateway secrets, newest first; empty if none is set.
+
+        Empty and non-string entries are left out here (provisioning, redaction); the
+        requests themselves are refused while any is configured: see ``secret_problem``.
+        """
         value = self.GATEWAY_SECRET
-        if not value:
+        entries = (value,) if isinstance(value, str) else value
+        if not isinstance(entries, list | tuple):
             return ()
-        return (value,) if isinstance(value, str) else tuple(value)
+        return tuple(entry for entry in entries if isinstance(entry, str) and entry)
+
+    @property
+    def secret_problem(self) -> str:
+        """Return why ``GATEWAY_SECRET`` cannot authenticate requests, or ``""``.
+
+        Logged once (an ERROR) when first asked for, i.e. at the first request: servers
+        such as gunicorn never run the system checks that report it as E003.
+        """
+        if "_secret_problem" not in self._cache:
+            problem = secrets_problem(self.GATEWAY_SECRET)
+            if problem:
+                logger.error(
+                    "apigw_ws: APIGW_WS['GATEWAY_SECRET'] %s: every ws/ request is refused"
+                    " with 403 until it is fixed (system check apigw_ws.E003)",
+                    problem,
+                )
+            self._cache["_secret_problem"] = problem
+        return self._cache["_secret_problem"]
 
     def reload(self) -> None:
         self._cache.clear()
