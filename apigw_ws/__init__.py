@@ -18,6 +18,7 @@ from .errors import (
     RateLimited,
     RequestRefused,
     SendError,
+    ServiceUnavailable,
     UnknownConnection,
 )
 from .events import Event
@@ -56,6 +57,7 @@ __all__ = [
     "SendError",
     "SendReport",
     "Sender",
+    "ServiceUnavailable",
     "TokenBackend",
     "UnknownConnection",
     "__version__",

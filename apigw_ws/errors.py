@@ -72,6 +72,17 @@ class RateLimited(RequestRefused):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(RequestRefused):
+    """The database stayed busy (locked, a deadlock) after bounded retries; try again."""
+
+    status = 503
+    public = "Service unavailable"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class NotFound(RequestRefused):
     """The URL names a route that no handler is registered on."""
 

@@ -19,6 +19,7 @@
 | W032 | the rate-limit cache cannot count across processes (dummy, local-memory, file, database) |
 | E040 | ``AWS_ACCESS_KEY_ID`` without ``AWS_SECRET_ACCESS_KEY``, or the reverse |
 | W040 | no AWS region in settings, environment or profile (deploy checks only) |
+| W050 | the sessions' SQLite database lacks WAL, ``transaction_mode: IMMEDIATE`` or a timeout |
 """
 
 from __future__ import annotations
@@ -153,3 +154,47 @@ def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         ]
     return []
+
+
+#: What a SQLite database needs so that concurrent connects wait for the lock, not fail.
+SQLITE_OPTIONS_HINT = (
+    'Add "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL", "transaction_mode":'
+    ' "IMMEDIATE", "timeout": 20} to the database (see docs/troubleshooting).'
+)
+
+
+def sqlite_lacks(database: dict[str, Any]) -> list[str]:
+    """Return what a SQLite ``DATABASES`` entry lacks for concurrent writers; ``[]`` if nothing."""
+    if not str(database.get("ENGINE", "")).endswith("sqlite3"):
+        return []
+    options = database.get("OPTIONS") or {}
+    init = str(options.get("init_command", "")).lower().replace(" ", "")
+    missing = []
+    if "journal_mode=wal" not in init:
+        missing.append("WAL (init_command 'PRAGMA journal_mode=WAL')")
+    if str(options.get("transaction_mode", "")).upper() not in ("IMMEDIATE", "EXCLUSIVE"):
+        missing.append("transaction_mode 'IMMEDIATE'")
+    if "timeout" not in options:
+        missing.append("a busy timeout ('timeout')")
+    return missing
+
+
+@register(Tags.database, Tags.compatibility)
+def check_sqlite_concurrency(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Warn when the sessions' SQLite database would answer concurrent connects with locks."""
+    from django.db import connections, router
+
+    from .models import WebSocketSession
+
+    alias = router.db_for_write(WebSocketSession)
+    missing = sqlite_lacks(connections.settings[alias])
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"The SQLite database {alias!r} lacks {', '.join(missing)}: concurrent connects"
+            " fail with 'database is locked' (answered 503 after retries).",
+            hint=SQLITE_OPTIONS_HINT,
+            id=f"{ID_PREFIX}.W050",
+        )
+    ]

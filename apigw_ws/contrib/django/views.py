@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ import attrs
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import SuspiciousOperation
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -29,12 +30,14 @@ from apigw_ws.errors import (
     PayloadTooLarge,
     RateLimited,
     RequestRefused,
+    ServiceUnavailable,
     UnknownConnection,
 )
 from apigw_ws.events import CONNECT, DISCONNECT, Event, route_key_for
 from apigw_ws.plugins import Plugins
 from apigw_ws.validation import check_channel_name, origin_allowed, parse_json_object
 
+from . import busy
 from .conf import ws_settings
 from .gateways import get_gateway
 from .models import ApiGateway, WebSocketSession
@@ -120,8 +123,10 @@ def _refusal(exc: RequestRefused, request: HttpRequest, route: str) -> HttpRespo
         request.headers.get("Connectionid", "")[:140],
     )
     response = _json({"error": exc.public}, status=exc.status)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | ServiceUnavailable):
         response["Retry-After"] = str(exc.retry_after)
+    # A 503 is logged above as a warning: no ERROR on django.request, so no admin mail.
+    response._has_been_logged = True
     return response
 
 
@@ -150,18 +155,35 @@ def dispatch(request: HttpRequest, route: str) -> HttpResponse:
         return _message(plugins, event, gateway, request)
     except RequestRefused as exc:
         return _refusal(exc, request, route)
+    except DatabaseError as exc:
+        # The package's own queries (gateway, session insert or update) or a plugin's.
+        return _internal_error(
+            "apigw_ws: a database query failed on route %r: %s: %s",
+            route[:64],
+            type(exc).__name__,
+            exc,
+        )
     except Exception:
-        # A bug in a plugin hook (token backend, rate-limit store, authorize_connect,
-        # on_connect...) outside a handler's own call, which _message reports itself.
+        # A bug in a plugin hook (token backend, rate-limit store, authorize_connect...)
+        # outside a handler's own call, which _message reports itself.
         return _internal_error("apigw_ws: plugin code failed on route %r", route[:64])
 
 
 def _internal_error(message: str, *args: Any) -> HttpResponse:
-    """Log the current exception once and answer a generic 500.
+    """Log the current exception once and answer a generic 500 (503 for a busy database).
 
     Plugin and handler bugs are reachable by any client, so there is no admin mail and
-    nothing of the exception in the response: the detail is only in the log.
+    nothing of the exception in the response: the detail is only in the log. A locked or
+    deadlocked database is no bug: it is a 503 with ``Retry-After``, logged as a warning.
     """
+    current = sys.exc_info()[1]
+    if current is not None and busy.is_busy(current):
+        refusal = busy.unavailable(current)
+        logger.warning("apigw_ws refused 503: %s", refusal.detail)
+        response = _json({"error": refusal.public}, status=refusal.status)
+        response["Retry-After"] = str(refusal.retry_after)
+        response._has_been_logged = True
+        return response
     logger.exception(message, *args)
     response = _json({"error": "Internal error"}, status=500)
     response._has_been_logged = True  # Django's log_response would log it again
@@ -206,26 +228,11 @@ def _connect(
     if channel:
         check_channel_name(channel)
     # One transaction from the token to the session row: a connect refused after the
-    # token was checked (authorize_connect, a duplicate id...) leaves the token unspent.
-    with transaction.atomic():
-        user = _user_for_connect(plugins, request, event, channel, gateway)
-        if getattr(user, "is_authenticated", False):
-            _rate_limit(plugins, ratelimits.user_key(user.pk))
-        context = ConnectContext(
-            event=event, channel=channel, user=user, gateway=gateway, request=request
-        )
-        pipeline.authorize_connect(plugins, context)
-        try:
-            session = WebSocketSession.objects.create(
-                connection_id=event.connection_id,
-                api_gateway=gateway,
-                channel_name=channel,
-                user=user if getattr(user, "is_authenticated", False) else None,
-                source_ip=event.source_ip or None,
-                user_agent=event.header("user-agent")[:255],
-            )
-        except IntegrityError:
-            raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
+    # token was checked (authorize_connect, a duplicate id...) leaves the token unspent,
+    # and a busy database runs it again (then 503), never a 500.
+    session, context = busy.run_atomic(
+        lambda: _open_session(plugins, event, gateway, request, channel)
+    )
     _notify(plugins.hook.apigw_ws_on_connect, session)
     response = _json({})
     if context.subprotocol:
@@ -233,12 +240,44 @@ def _connect(
     return response
 
 
-def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResponse:
-    sessions = WebSocketSession.objects.filter(
-        connection_id=event.connection_id, api_gateway=gateway, connected=True
+def _open_session(
+    plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest, channel: str
+) -> tuple[WebSocketSession, ConnectContext]:
+    """Authenticate, authorize and write the session row; run in one transaction."""
+    user = _user_for_connect(plugins, request, event, channel, gateway)
+    if getattr(user, "is_authenticated", False):
+        _rate_limit(plugins, ratelimits.user_key(user.pk))
+    context = ConnectContext(
+        event=event, channel=channel, user=user, gateway=gateway, request=request
     )
+    pipeline.authorize_connect(plugins, context)
+    try:
+        session = WebSocketSession.objects.create(
+            connection_id=event.connection_id,
+            api_gateway=gateway,
+            channel_name=channel,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            source_ip=event.source_ip or None,
+            user_agent=event.header("user-agent")[:255],
+        )
+    except IntegrityError:
+        raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
+    return session, context
+
+
+def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResponse:
+    known = WebSocketSession.objects.filter(connection_id=event.connection_id, api_gateway=gateway)
+    sessions = known.filter(connected=True)
     session = sessions.first() if plugins.hook.apigw_ws_on_disconnect.get_hookimpls() else None
-    if not sessions.update(connected=False, disconnected_at=timezone.now()):
+    marked = busy.run_atomic(
+        lambda: sessions.update(connected=False, disconnected_at=timezone.now())
+    )
+    if not marked:
+        if known.exists():
+            # API Gateway may deliver $disconnect twice, or after logout or a 410 ended
+            # the session: the same answer, and no second on_disconnect.
+            logger.info("apigw_ws: repeated $disconnect of %r", event.connection_id)
+            return _json({})
         raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
     if session is not None:
         session.connected = False
