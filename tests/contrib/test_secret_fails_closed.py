@@ -54,9 +54,7 @@ def test_a_broken_secret_refuses_every_request_with_or_without_a_secret_header(
 
 
 @pytest.mark.parametrize("secret", BROKEN, ids=repr)
-def test_a_broken_secret_is_logged_as_an_error_once_at_the_first_request(
-    ws_client, secret, caplog
-):
+def test_a_broken_secret_is_logged_as_an_error_once_at_the_first_request(ws_client, secret, caplog):
     ws_client.secret = None
     with _settings(secret), caplog.at_level(logging.INFO, logger="apigw_ws"):
         for _ in range(3):
