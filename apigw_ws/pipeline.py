@@ -92,3 +92,22 @@ def run_handler(plugins: Plugins, context: MessageContext, handler: Handler) -> 
     if any(vote is False for vote in votes):
         raise Forbidden(f"permission denied for handler {handler.name!r}")
     return handler.func(context)
+
+
+def notify(hook: Any, **kwargs: Any) -> int:
+    """Call every implementation of the notification ``hook`` on its own; return the failures.
+
+    A plain pluggy call stops at the first implementation that raises, so one broken
+    plugin would silence the others. Here each is called in pluggy's order, and each
+    failure is logged with the plugin's name and never raised.
+    """
+    failures = 0
+    for impl in reversed(hook.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue  # wraps a call that this loop replaces: nothing to wrap
+        try:
+            impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception:
+            failures += 1
+            logger.exception("apigw_ws: plugin %r raised in %s", impl.plugin_name, hook.name)
+    return failures

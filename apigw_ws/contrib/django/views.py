@@ -233,7 +233,7 @@ def _connect(
     session, context = busy.run_atomic(
         lambda: _open_session(plugins, event, gateway, request, channel)
     )
-    _notify(plugins.hook.apigw_ws_on_connect, session)
+    pipeline.notify(plugins.hook.apigw_ws_on_connect, session=session)
     response = _json({})
     if context.subprotocol:
         response["Sec-WebSocket-Protocol"] = context.subprotocol
@@ -281,7 +281,7 @@ def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResp
         raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
     if session is not None:
         session.connected = False
-        _notify(plugins.hook.apigw_ws_on_disconnect, session)
+        pipeline.notify(plugins.hook.apigw_ws_on_disconnect, session=session)
     return _json({})
 
 
@@ -322,10 +322,3 @@ def _message(
             handler.name,
             handler.route,
         )
-
-
-def _notify(hook: Any, session: WebSocketSession) -> None:
-    try:
-        hook(session=session)
-    except Exception:
-        logger.exception("apigw_ws %s hook raised", hook.name)
