@@ -99,7 +99,8 @@ def token_from(context: ConnectContext) -> str | None:
 def _session_key(context: ConnectContext) -> str:
     # The browser's Cookie header of the handshake, as API Gateway forwards it.
     cookies = parse_cookie(context.event.header("cookie"))
-    return cookies.get(settings.SESSION_COOKIE_NAME, "")
+    key = cookies.get(settings.SESSION_COOKIE_NAME, "")
+    return key if key.isprintable() else ""  # NUL: no session has it, PostgreSQL cannot ask
 
 
 class DatabaseTokenBackend:

@@ -35,7 +35,12 @@ from apigw_ws.errors import (
 )
 from apigw_ws.events import CONNECT, DISCONNECT, Event, route_key_for
 from apigw_ws.plugins import Plugins
-from apigw_ws.validation import check_channel_name, origin_allowed, parse_json_object
+from apigw_ws.validation import (
+    check_channel_name,
+    origin_allowed,
+    parse_json_object,
+    storable_text,
+)
 
 from . import busy
 from .conf import ws_settings
@@ -198,6 +203,10 @@ def _user_for_connect(
         user = plugins.token_backend.authenticate(context)
         if user is not None:
             return user
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key and not session_key.isprintable():
+        # NUL in the cookie: PostgreSQL cannot even look it up. No such session exists.
+        return AnonymousUser()
     return getattr(request, "user", None) or AnonymousUser()
 
 
@@ -258,7 +267,7 @@ def _open_session(
             channel_name=channel,
             user=user if getattr(user, "is_authenticated", False) else None,
             source_ip=event.source_ip or None,
-            user_agent=event.header("user-agent")[:255],
+            user_agent=storable_text(event.header("user-agent"), 255),
         )
     except IntegrityError:
         raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
