@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from apigw_ws import subprotocols
+from apigw_ws.builtin_plugins.login_binding import lock_user
 from apigw_ws.context import ConnectContext
 from apigw_ws.errors import BadRequest, Forbidden, RequestRefused
 
@@ -158,7 +159,10 @@ class DatabaseTokenBackend:
             raise Forbidden(f"token {found.pk} expired at {found.expires_at}", public=INVALID)
         if bind and not constant_time_compare(found.session_hash, hash_session_key(session_key)):
             raise Forbidden(f"token {found.pk} belongs to another session", public=INVALID)
-        user = _session_user(session_key) if bind else found.user
+        # Under the user's lock from here to the session row: a logout or password change
+        # waits for this connect's row, or this connect sees the login ended.
+        lock_user(found.user_id)
+        user = session_user(session_key) if bind else found.user
         if user.pk != found.user_id or not user.is_active:
             raise Forbidden(
                 f"token {found.pk}: its session has ended or its user {found.user_id} may no"
@@ -173,7 +177,7 @@ class DatabaseTokenBackend:
         return user
 
 
-def _session_user(session_key: str) -> Any:
+def session_user(session_key: str) -> Any:
     """Return the user logged in to the Django session ``session_key``, as Django checks it.
 
     ``get_user`` verifies the session's auth hash (a password change ends other sessions)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apigw_ws import pipeline, ratelimits
+from apigw_ws.builtin_plugins.login_binding import lock_user
 from apigw_ws.context import ConnectContext, MessageContext, Reply
 from apigw_ws.errors import (
     BadRequest,
@@ -47,6 +48,7 @@ from .conf import ws_settings
 from .gateways import get_gateway
 from .models import ApiGateway, WebSocketSession
 from .runtime import get_plugins
+from .tokens import session_user
 
 logger = logging.getLogger(__name__)
 
@@ -203,11 +205,19 @@ def _user_for_connect(
         user = plugins.token_backend.authenticate(context)
         if user is not None:
             return user
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    session = getattr(request, "session", None)
+    session_key = getattr(session, "session_key", None)
     if session_key and not session_key.isprintable():
         # NUL in the cookie: PostgreSQL cannot even look it up. No such session exists.
         return AnonymousUser()
-    return getattr(request, "user", None) or AnonymousUser()
+    user = getattr(request, "user", None) or AnonymousUser()
+    if session_key and getattr(user, "is_authenticated", False):
+        # The middleware read the login before the lock: read it again under the lock
+        # that logout takes (login_binding.lock_user), or a logout in between is missed.
+        lock_user(user.pk)
+        if session_user(session_key).pk != user.pk:
+            return AnonymousUser()
+    return user
 
 
 def _rate_limit(plugins: Plugins, key: str) -> None:
