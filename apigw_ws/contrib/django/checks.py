@@ -7,6 +7,8 @@
 | E003, E004 | ``GATEWAY_SECRET`` is not a string/list, or too short |
 | E005 | ``ALLOWED_ORIGINS`` has an entry that is not an origin |
 | E010 | a plugin failed to load, implements an unknown hook, or registered a bad handler |
+| E011 | handlers declare permissions, but no loaded plugin checks permissions |
+| W011 | ``BLOCKED_PLUGINS`` names no plugin that was asked for |
 | W001 | no ``GATEWAY_SECRET`` (deploy checks only) |
 | W002 | unknown ``APIGW_WS`` key |
 | W003 | ``ALLOWED_ORIGINS`` contains ``*`` |
@@ -58,6 +60,53 @@ def check_plugins(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             id=f"{ID_PREFIX}.E010",
         )
         for problem in get_plugins().problems
+    ]
+
+
+@register()
+def check_blocked_plugins(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Warn about a ``BLOCKED_PLUGINS`` name that blocks nothing (usually a typo)."""
+    if any(not p.warning for p in conf.validate(conf.ws_settings.user_settings)):
+        return []
+    plugins = get_plugins()
+    known = {info.name for info in plugins.infos}
+    return [
+        Warning(
+            f"APIGW_WS['BLOCKED_PLUGINS'] names {name!r}, which is no plugin: it blocks nothing",
+            hint=conf.did_you_mean(name, known)
+            or "'manage.py ws_plugins' lists the plugins' names.",
+            id=f"{ID_PREFIX}.W011",
+        )
+        for name in conf.ws_settings.BLOCKED_PLUGINS
+        if name not in known
+    ]
+
+
+@register(Tags.security)
+def check_permissions_are_checked(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Refuse handlers that declare permissions when nothing would check them."""
+    settings = conf.ws_settings
+    if any(not p.warning for p in conf.validate(settings.user_settings)):
+        return []
+    if settings.ALLOW_UNCHECKED_PERMISSIONS:
+        return []
+    plugins = get_plugins()
+    if plugins.problems or plugins.hook.apigw_ws_check_permission.get_hookimpls():
+        return []  # with E010, the plugin that failed may be the one that checks
+    guarded = sorted(
+        f"{h.route}:{h.name}" for h in plugins.registry if h.permissions or h.all_permissions
+    )
+    if not guarded:
+        return []
+    return [
+        Error(
+            f"Handlers declare permissions, but no loaded plugin implements"
+            f" apigw_ws_check_permission: {', '.join(guarded[:5])}"
+            f"{' ...' if len(guarded) > 5 else ''} would run for anyone",
+            hint="Add 'apigw_ws.builtin_plugins.permissions' to APIGW_WS['PLUGINS'], or set"
+            " APIGW_WS['ALLOW_UNCHECKED_PERMISSIONS'] = True if that is what you want.",
+            id=f"{ID_PREFIX}.E011",
+        )
     ]
 
 

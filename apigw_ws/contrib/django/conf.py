@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -43,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
         "CACHE_ALIAS": "default",
     },
     "CHANNELS": {"ALLOW_UNLISTED": True},
+    "ALLOW_UNCHECKED_PERMISSIONS": False,
 }
 
 MIN_SECRET_LENGTH = 32
@@ -199,7 +201,18 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "TOKENS": (lambda v: isinstance(v, Mapping), "a dict"),
     "RATE_LIMIT": (lambda v: isinstance(v, Mapping), "a dict"),
     "CHANNELS": (lambda v: isinstance(v, Mapping), "a dict"),
+    "ALLOW_UNCHECKED_PERMISSIONS": (lambda v: isinstance(v, bool), "True or False"),
 }
+
+
+def did_you_mean(name: Any, candidates: Any) -> str:
+    """Return "Did you mean 'X'?" for the candidate closest to ``name``, or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f"Did you mean {close[0]!r}?" if close else ""
+
+
+def _known(key: Any) -> str:
+    return did_you_mean(key, DEFAULTS) or f"Known keys: {', '.join(sorted(DEFAULTS))}."
 
 
 def validate(user: Any) -> list[Problem]:
@@ -208,10 +221,7 @@ def validate(user: Any) -> list[Problem]:
         return [Problem("E001", f"{SETTING_NAME} must be a dict, not {type(user).__name__}")]
     problems = [
         Problem(
-            "W002",
-            f"{SETTING_NAME} has an unknown key {key!r}",
-            hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
-            warning=True,
+            "W002", f"{SETTING_NAME} has an unknown key {key!r}", hint=_known(key), warning=True
         )
         for key in user
         if key not in DEFAULTS
