@@ -164,7 +164,8 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _nesting_exceeds(value: Any, limit: int) -> bool:
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Return whether ``value`` nests arrays and objects deeper than ``limit`` levels."""
     level, depth = [value], 1
     while level:
         if depth > limit:
@@ -235,7 +236,7 @@ def parse_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
         raise BadRequest(f"body is not JSON: {type(exc).__name__}") from None
     if not isinstance(value, dict):
         raise BadRequest(f"body is JSON {type(value).__name__}, not an object")
-    if _nesting_exceeds(value, MAX_JSON_DEPTH):
+    if nesting_exceeds(value, MAX_JSON_DEPTH):
         raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels")
     # Only an escape can produce these (raw UTF-8 has no surrogates, raw NUL is not JSON):
     # bodies without one skip the walk.
