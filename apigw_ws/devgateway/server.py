@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from apigw_ws.ids import request_id
+from apigw_ws.log_redaction import redact_loggers
 
 from .config import GatewayConfig
 from .connections import (
@@ -155,6 +156,7 @@ class DevGateway:
 
     async def start(self) -> None:
         """Bind, start serving and open the pooled client to Django."""
+        redact_loggers()  # aiohttp logs a client's subprotocols, token entry included
         config = self.config
         open_files = raise_open_file_limit()
         sock = _bind(config.host, config.port)
