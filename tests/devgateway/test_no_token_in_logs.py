@@ -48,7 +48,6 @@ def test_a_token_connect_logs_no_token_anywhere(all_logs, answer):
         await backend.wait_for("disconnect")
 
     with_gateway(scenario)
-    assert len(all_logs) > 3  # the capture saw the gateway talk
     assert [line for line in all_logs if TOKEN in line] == []
 
 
