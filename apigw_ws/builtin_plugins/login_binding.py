@@ -32,8 +32,7 @@ def end_user_sessions(user: Any, *, reason: str = "", using: str | None = None) 
 
     Return how many sessions were marked.
     """
-    from django.db import router, transaction
-    from django.utils import timezone
+    from django.db import router
 
     from apigw_ws.contrib.django.models import WebSocketSession
 
@@ -41,11 +40,24 @@ def end_user_sessions(user: Any, *, reason: str = "", using: str | None = None) 
         return 0
     db = using or router.db_for_write(WebSocketSession)
     sessions = WebSocketSession.objects.using(db).filter(user_id=user.pk, connected=True)
+    return end_sessions(sessions, reason=f"user {user.pk}: {reason}", using=db)
+
+
+def end_sessions(sessions: Any, *, reason: str, using: str) -> int:
+    """Mark the connected ``sessions`` (a queryset) disconnected; close them on commit.
+
+    The one way the package ends sessions that are still open at API Gateway: login
+    binding, channel access withdrawn, a login session gone (``ws_cleanup``).
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    sessions = sessions.filter(connected=True)
     to_close = list(sessions.select_related("api_gateway"))
     marked = sessions.update(connected=False, disconnected_at=timezone.now())
     if marked:
-        logger.info("apigw_ws: ended %d session(s) of user %s: %s", marked, user.pk, reason)
-        transaction.on_commit(lambda: close_connections(to_close), using=db, robust=True)
+        logger.info("apigw_ws: ended %d session(s) of %s", marked, reason)
+        transaction.on_commit(lambda: close_connections(to_close), using=using, robust=True)
     return marked
 
 
