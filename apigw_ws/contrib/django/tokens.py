@@ -97,11 +97,15 @@ def token_from(context: ConnectContext) -> str | None:
     return token
 
 
+def session_key_from_cookie(header: str) -> str:
+    """Return the Django session key of a ``Cookie`` header, or ``""``."""
+    key = parse_cookie(header).get(settings.SESSION_COOKIE_NAME, "")
+    return key if key.isprintable() else ""  # NUL: no session has it, PostgreSQL cannot ask
+
+
 def _session_key(context: ConnectContext) -> str:
     # The browser's Cookie header of the handshake, as API Gateway forwards it.
-    cookies = parse_cookie(context.event.header("cookie"))
-    key = cookies.get(settings.SESSION_COOKIE_NAME, "")
-    return key if key.isprintable() else ""  # NUL: no session has it, PostgreSQL cannot ask
+    return session_key_from_cookie(context.event.header("cookie"))
 
 
 class DatabaseTokenBackend:
@@ -209,3 +213,41 @@ def recent_issue_wait(user: Any, limit: int) -> int:
     if recent["count"] < limit:
         return 0
     return max(1, math.ceil((recent["oldest"] - since).total_seconds()))
+
+
+def end_sessions_without_login() -> int:
+    """End the connected sessions whose Django login session no longer exists.
+
+    The bound of login binding for sessions that expire or are deleted (``clearsessions``,
+    an admin) without a logout: run by ``ws_cleanup``. Only database-backed session
+    engines (``db``, ``cached_db``) can be enumerated; with another engine this ends
+    nothing. Return how many sessions were ended.
+    """
+    from django.contrib.sessions.models import Session
+    from django.db import router
+
+    from apigw_ws.builtin_plugins.login_binding import end_sessions
+
+    from .models import WebSocketSession
+
+    if settings.SESSION_ENGINE not in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    ):
+        return 0
+    bound = WebSocketSession.objects.filter(connected=True).exclude(login_session_hash="")
+    hashes = set(bound.values_list("login_session_hash", flat=True))
+    if not hashes:
+        return 0
+    live_keys = Session.objects.filter(expire_date__gt=timezone.now()).values_list(
+        "session_key", flat=True
+    )
+    alive = {hash_session_key(key) for key in live_keys.iterator()} & hashes
+    gone = hashes - alive
+    if not gone:
+        return 0
+    return end_sessions(
+        bound.filter(login_session_hash__in=gone),
+        reason="a login session that no longer exists",
+        using=router.db_for_write(WebSocketSession),
+    )

@@ -48,7 +48,7 @@ from .conf import ws_settings
 from .gateways import get_gateway
 from .models import ApiGateway, WebSocketSession
 from .runtime import get_plugins
-from .tokens import session_user
+from .tokens import hash_session_key, session_key_from_cookie, session_user
 
 logger = logging.getLogger(__name__)
 
@@ -278,10 +278,16 @@ def _open_session(
             user=user if getattr(user, "is_authenticated", False) else None,
             source_ip=event.source_ip or None,
             user_agent=storable_text(event.header("user-agent"), 255),
+            login_session_hash=_login_session_hash(user, event),
         )
     except IntegrityError:
         raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
     return session, context
+
+
+def _login_session_hash(user: Any, event: Event) -> str:
+    key = session_key_from_cookie(event.header("cookie"))
+    return hash_session_key(key) if key and getattr(user, "is_authenticated", False) else ""
 
 
 def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResponse:
