@@ -19,7 +19,7 @@ import pytest
 from apigw_ws.testing import new_connection_id
 from apigw_ws.testing.client import gateway_headers
 
-from .conftest import PROJECT, Demo, wait_for_port
+from .conftest import PROJECT, Demo
 
 CLIENTS = 20
 SECRET = "load-test-secret-" + "x" * 32
@@ -52,12 +52,7 @@ class DjangoOnly(Demo):
     """The example project's ``runserver`` alone: connects need no gateway process."""
 
     def start(self):
-        self.manage("migrate", "--noinput")
-        self.manage("chat_setup", "--gateway-target", f"{self.url}/ws/")
-        self.django = self._spawn(
-            "django", "runserver", f"127.0.0.1:{self.django_port}", "--noreload"
-        )
-        wait_for_port(self.django_port, self.django, "runserver")
+        self.start_django()
 
     def tokens(self, count):
         done = subprocess.run(

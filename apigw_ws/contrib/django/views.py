@@ -29,9 +29,8 @@ from apigw_ws.errors import (
     BadRequest,
     Forbidden,
     PayloadTooLarge,
-    RateLimited,
     RequestRefused,
-    ServiceUnavailable,
+    RetryLater,
     UnknownConnection,
 )
 from apigw_ws.events import CONNECT, DISCONNECT, Event, route_key_for
@@ -130,7 +129,7 @@ def _refusal(exc: RequestRefused, request: HttpRequest, route: str) -> HttpRespo
         request.headers.get("Connectionid", "")[:140],
     )
     response = _json({"error": exc.public}, status=exc.status)
-    if isinstance(exc, RateLimited | ServiceUnavailable):
+    if isinstance(exc, RetryLater):
         response["Retry-After"] = str(exc.retry_after)
     # A 503 is logged above as a warning: no ERROR on django.request, so no admin mail.
     response._has_been_logged = True
