@@ -131,8 +131,9 @@ def _refusal(exc: RequestRefused, request: HttpRequest, route: str) -> HttpRespo
     response = _json({"error": exc.public}, status=exc.status)
     if isinstance(exc, RetryLater):
         response["Retry-After"] = str(exc.retry_after)
-    # A 503 is logged above as a warning: no ERROR on django.request, so no admin mail.
-    response._has_been_logged = True
+    if exc.status >= 500:
+        # A 503 is logged above as a warning: no ERROR on django.request, so no admin mail.
+        response._has_been_logged = True
     return response
 
 
