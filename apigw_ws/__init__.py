@@ -18,6 +18,7 @@ from .errors import (
     RateLimited,
     RequestRefused,
     SendError,
+    ServiceUnavailable,
     UnknownConnection,
 )
 from .events import Event
@@ -65,6 +66,7 @@ __all__ = [
     "SendError",
     "SendReport",
     "Sender",
+    "ServiceUnavailable",
     "TokenBackend",
     "UnknownConnection",
     "__version__",

@@ -61,15 +61,29 @@ class PayloadTooLarge(RequestRefused):
     public = "Payload too large"
 
 
-class RateLimited(RequestRefused):
+class RetryLater(RequestRefused):
+    """A refusal that says when to try again: ``retry_after`` seconds (``Retry-After``)."""
+
+    default_retry_after = 60
+
+    def __init__(self, detail: str = "", *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = self.default_retry_after if retry_after is None else retry_after
+
+
+class RateLimited(RetryLater):
     """Too many attempts; ``retry_after`` is in seconds."""
 
     status = 429
     public = "Too many requests"
 
-    def __init__(self, detail: str = "", *, retry_after: int = 60) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+
+class ServiceUnavailable(RetryLater):
+    """The database stayed busy (locked, a deadlock) after bounded retries; try again."""
+
+    status = 503
+    public = "Service unavailable"
+    default_retry_after = 1
 
 
 class NotFound(RequestRefused):

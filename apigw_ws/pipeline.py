@@ -20,13 +20,19 @@ from .validation import check_api_id, check_connection_id, check_secret
 logger = logging.getLogger(__name__)
 
 
-def verify_event(event: Any, *, secrets: Sequence[str]) -> None:
+def verify_event(event: Any, *, secrets: Sequence[str], secret_problem: str = "") -> None:
     """Refuse an event that does not come from a gateway holding our secret.
 
     Checks, cheapest first: the secret header (when secrets are configured), the api id
     header and the connection id header. The api id is matched against the registered
-    gateways by the caller.
+    gateways by the caller. A ``secret_problem`` (a configured secret that cannot
+    authenticate anything, see ``validation.secrets_problem``) refuses every event: a
+    broken secret fails closed, never open.
     """
+    if secret_problem:
+        raise Forbidden(
+            f"GATEWAY_SECRET {secret_problem}: every request is refused until it is fixed"
+        )
     if secrets:
         check_secret(event.header("x-apigw-ws-secret"), secrets)
     if not event.api_id:
@@ -86,3 +92,22 @@ def run_handler(plugins: Plugins, context: MessageContext, handler: Handler) -> 
     if any(vote is False for vote in votes):
         raise Forbidden(f"permission denied for handler {handler.name!r}")
     return handler.func(context)
+
+
+def notify(hook: Any, **kwargs: Any) -> int:
+    """Call every implementation of the notification ``hook`` on its own; return the failures.
+
+    A plain pluggy call stops at the first implementation that raises, so one broken
+    plugin would silence the others. Here each is called in pluggy's order, and each
+    failure is logged with the plugin's name and never raised.
+    """
+    failures = 0
+    for impl in reversed(hook.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue  # wraps a call that this loop replaces: nothing to wrap
+        try:
+            impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception:
+            failures += 1
+            logger.exception("apigw_ws: plugin %r raised in %s", impl.plugin_name, hook.name)
+    return failures

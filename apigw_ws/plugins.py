@@ -138,6 +138,20 @@ class _Loader:
             self.manager.unregister(exc.plugin)
             self.check_pending()
 
+    def first_result(self, hook_name: str) -> Any:
+        """Return the ``firstresult`` hook's answer; a raise is a problem, not a crash.
+
+        These hooks run while Django starts (``AppConfig.ready()``): a store that cannot be
+        built from bad settings must become a system-check message, not a traceback.
+        """
+        try:
+            return getattr(self.manager.hook, hook_name)()
+        except Exception as exc:
+            hook = getattr(self.manager.hook, hook_name)
+            culprits = ", ".join(impl.plugin_name for impl in hook.get_hookimpls())
+            self._fail(culprits, f"raised in {hook_name}: {type(exc).__name__}: {exc}")
+            return None
+
     def register_handlers(self, registry: HandlerRegistry) -> None:
         for impl in self.manager.hook.apigw_ws_register_handlers.get_hookimpls():
             name = impl.plugin_name
@@ -174,6 +188,12 @@ def load_plugins(
     system checks can report every one of them at once.
     """
     loader = _Loader(blocked)
+    if isinstance(modules, str):
+        # Iterating it would try to import every character: one clear problem instead.
+        loader._fail(
+            modules, "is a string: list the plugins, e.g. PLUGINS = [" + repr(modules) + "]"
+        )
+        modules = ()
     for dotted in modules:
         loader.add(dotted, "settings", lambda d=dotted: importlib.import_module(d))
     if load_entry_points:
@@ -185,12 +205,13 @@ def load_plugins(
     loader.check_pending()
     registry = HandlerRegistry()
     loader.register_handlers(registry)
-    hook = loader.manager.hook
+    token_backend = loader.first_result("apigw_ws_token_backend")
+    rate_limit_store = loader.first_result("apigw_ws_rate_limit_store")
     return Plugins(
         manager=loader.manager,
         registry=registry,
         infos=tuple(loader.infos),
         problems=tuple(loader.problems),
-        token_backend=hook.apigw_ws_token_backend(),
-        rate_limit_store=hook.apigw_ws_rate_limit_store(),
+        token_backend=token_backend,
+        rate_limit_store=rate_limit_store,
     )

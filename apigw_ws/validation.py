@@ -60,6 +60,28 @@ def check_channel_name(name: str) -> str:
     return name
 
 
+def secrets_problem(value: Any) -> str:
+    """Return why a configured ``GATEWAY_SECRET`` cannot authenticate requests, or ``""``.
+
+    ``None`` means no secret is configured, which is not a problem here. Anything else must
+    be a non-empty string or a non-empty list of non-empty strings: an empty entry would
+    match a request that carries no secret header at all. The answer never quotes a secret.
+    """
+    if value is None:
+        return ""
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, list | tuple):
+        return f"is a {type(value).__name__}, not a string or a list of strings"
+    if not entries:
+        return "is an empty list"
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, str):
+            return f"entry {index} is a {type(entry).__name__}, not a string"
+        if not entry:
+            return f"entry {index} is empty" if entries is value else "is an empty string"
+    return ""
+
+
 def check_secret(given: str, secrets: Iterable[str]) -> None:
     """Raise ``Forbidden`` unless ``given`` equals one of ``secrets`` (constant time).
 
@@ -67,6 +89,10 @@ def check_secret(given: str, secrets: Iterable[str]) -> None:
     (or how much of one) matched.
     """
     given_bytes = given.encode("utf-8", "surrogateescape")
+    secrets = list(secrets)
+    problem = secrets_problem(secrets)
+    if problem:  # fail closed: an empty secret would match a request without one
+        raise Forbidden(f"GATEWAY_SECRET {problem}: every request is refused until it is fixed")
     matched = False
     for secret in secrets:
         matched |= hmac.compare_digest(given_bytes, secret.encode("utf-8"))
@@ -138,7 +164,8 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _nesting_exceeds(value: Any, limit: int) -> bool:
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Return whether ``value`` nests arrays and objects deeper than ``limit`` levels."""
     level, depth = [value], 1
     while level:
         if depth > limit:
@@ -153,6 +180,41 @@ def _nesting_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+#: A JSON escape that may decode to a lone surrogate (``\ud800``) or NUL (``\u0000``).
+_SUSPECT_ESCAPE_RE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+#: What no database text column stores: NUL (PostgreSQL) and lone surrogates (not UTF-8).
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_string(value: Any) -> bool:
+    level = [value]
+    while level:
+        children = []
+        for item in level:
+            if isinstance(item, str):
+                if _UNSTORABLE_RE.search(item):
+                    return True
+            elif isinstance(item, dict):
+                children += item.keys()
+                children += item.values()
+            elif isinstance(item, list):
+                children += item
+        level = children
+    return False
+
+
+def storable_text(value: str, max_length: int) -> str:
+    """Return ``value`` without the characters a database refuses, cut to ``max_length``.
+
+    For request facts such as ``User-Agent`` that are stored, never trusted: NUL (which
+    PostgreSQL refuses in text), other control characters and lone surrogates go.
+    """
+    if value.isprintable():
+        return value[:max_length]
+    kept = "".join(ch for ch in value if ch.isprintable() and not "\ud800" <= ch <= "\udfff")
+    return kept[:max_length]
+
+
 #: One decoder for every message (``json.loads`` with options builds a new one per call).
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
@@ -162,7 +224,9 @@ def parse_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
 
     Refused: more than ``max_bytes``, anything but UTF-8 (``json.loads`` alone would
     accept UTF-16 and UTF-32), invalid JSON, ``NaN``/``Infinity`` and numbers too big for a
-    float, nesting deeper than ``MAX_JSON_DEPTH``, and any JSON value that is not an object.
+    float, nesting deeper than ``MAX_JSON_DEPTH``, a string with an escaped lone surrogate
+    (``"\ud800"``: not Unicode, no database or encoder takes it) or NUL (``"\u0000"``:
+    PostgreSQL refuses it), and any JSON value that is not an object.
     """
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"body of {len(body)} bytes exceeds {max_bytes}")
@@ -172,6 +236,10 @@ def parse_json_object(body: bytes, *, max_bytes: int) -> dict[str, Any]:
         raise BadRequest(f"body is not JSON: {type(exc).__name__}") from None
     if not isinstance(value, dict):
         raise BadRequest(f"body is JSON {type(value).__name__}, not an object")
-    if _nesting_exceeds(value, MAX_JSON_DEPTH):
+    if nesting_exceeds(value, MAX_JSON_DEPTH):
         raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    # Only an escape can produce these (raw UTF-8 has no surrogates, raw NUL is not JSON):
+    # bodies without one skip the walk.
+    if _SUSPECT_ESCAPE_RE.search(body) and _unstorable_string(value):
+        raise BadRequest("body has a string with a lone surrogate or NUL")
     return value

@@ -84,7 +84,11 @@ elif DB == "sqlite":
             "TEST": {"NAME": _sqlite_test_file},
             # Many live_server threads write at once: wait for the lock rather than fail,
             # and take it when a transaction starts (no deferred-to-write upgrade errors).
-            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL",
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+            },
         }
     }
 else:

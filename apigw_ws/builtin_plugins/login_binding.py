@@ -32,8 +32,7 @@ def end_user_sessions(user: Any, *, reason: str = "", using: str | None = None) 
 
     Return how many sessions were marked.
     """
-    from django.db import router, transaction
-    from django.utils import timezone
+    from django.db import router
 
     from apigw_ws.contrib.django.models import WebSocketSession
 
@@ -41,12 +40,42 @@ def end_user_sessions(user: Any, *, reason: str = "", using: str | None = None) 
         return 0
     db = using or router.db_for_write(WebSocketSession)
     sessions = WebSocketSession.objects.using(db).filter(user_id=user.pk, connected=True)
+    return end_sessions(sessions, reason=f"user {user.pk}: {reason}", using=db)
+
+
+def end_sessions(sessions: Any, *, reason: str, using: str) -> int:
+    """Mark the connected ``sessions`` (a queryset) disconnected; close them on commit.
+
+    The one way the package ends sessions that are still open at API Gateway: login
+    binding, channel access withdrawn, a login session gone (``ws_cleanup``).
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    sessions = sessions.filter(connected=True)
     to_close = list(sessions.select_related("api_gateway"))
     marked = sessions.update(connected=False, disconnected_at=timezone.now())
     if marked:
-        logger.info("apigw_ws: ended %d session(s) of user %s: %s", marked, user.pk, reason)
-        transaction.on_commit(lambda: close_connections(to_close), using=db, robust=True)
+        logger.info("apigw_ws: ended %d session(s) of %s", marked, reason)
+        transaction.on_commit(lambda: close_connections(to_close), using=using, robust=True)
     return marked
+
+
+def lock_user(user_pk: Any, *, using: str | None = None) -> None:
+    """Lock the user's row until the current transaction ends (``SELECT ... FOR UPDATE``).
+
+    The one lock a ``$connect`` (from its login check to its session row) and a logout,
+    password change or deactivation (from ending the login to ending the sessions) both
+    take, so that whatever the interleaving, one sees what the other did: a connect
+    either finds the login ended, or its session row is there to be ended. SQLite has no
+    row locks; an ``IMMEDIATE`` transaction (or the writers' lock) serialises the two.
+    """
+    from django.contrib.auth import get_user_model
+
+    manager = get_user_model()._default_manager
+    if using is not None:
+        manager = manager.db_manager(using)
+    list(manager.select_for_update().filter(pk=user_pk).values_list("pk", flat=True))
 
 
 def close_connections(sessions: list[Any]) -> None:
@@ -74,7 +103,18 @@ def _plugin_loaded() -> bool:
 
 
 def _on_logged_out(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
-    if user is not None and _plugin_loaded():
+    from django.db import transaction
+
+    if user is None or user.pk is None or not _plugin_loaded():
+        return
+    # Django sends this signal before it flushes the session: a connect checking the
+    # login in between would still find it. So the login ends here, under the user's
+    # lock, together with the sessions (see lock_user).
+    with transaction.atomic():
+        lock_user(user.pk)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            session.delete()
         end_user_sessions(user, reason="logged out")
 
 

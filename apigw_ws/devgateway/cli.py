@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from apigw_ws import cli_types
 from apigw_ws.errors import ConfigurationError
 from apigw_ws.events import url_route_for
 
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=cli_types.port,
         default=DEFAULT_PORT,
         help="Port to bind, 0 for any (default: %(default)s).",
     )
@@ -63,34 +64,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     timing = parser.add_argument_group("limits (defaults are API Gateway's)")
     timing.add_argument(
         "--integration-timeout",
-        type=float,
+        type=cli_types.seconds(allow_zero=False),
         default=INTEGRATION_TIMEOUT,
         metavar="SECONDS",
         help="How long Django may take to answer (default: %(default)s).",
     )
     timing.add_argument(
         "--idle-timeout",
-        type=float,
+        type=cli_types.seconds(allow_zero=False),
         default=IDLE_TIMEOUT,
         metavar="SECONDS",
         help="Close a socket the client sent nothing on for this long (default: %(default)s).",
     )
     timing.add_argument(
         "--max-duration",
-        type=float,
+        type=cli_types.seconds(allow_zero=False),
         default=MAX_DURATION,
         metavar="SECONDS",
         help="Close every socket after this long (default: %(default)s).",
     )
     faults = parser.add_argument_group("fault injection on the Management API")
     faults.add_argument(
-        "--latency", type=float, default=0.0, metavar="SECONDS", help="Added to every call."
+        "--latency",
+        type=cli_types.seconds(),
+        default=0.0,
+        metavar="SECONDS",
+        help="Added to every call.",
     )
     faults.add_argument(
-        "--throttle-rate", type=float, default=0.0, metavar="FRACTION", help="Calls answered 429."
+        "--throttle-rate",
+        type=cli_types.fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="Calls answered 429.",
     )
     faults.add_argument(
-        "--error-rate", type=float, default=0.0, metavar="FRACTION", help="Calls answered 500."
+        "--error-rate",
+        type=cli_types.fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="Calls answered 500.",
     )
     faults.add_argument(
         "--gone",

@@ -77,6 +77,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: Defaults of ``max_in_flight`` and ``send_timeout``.
+MAX_IN_FLIGHT = 32
+SEND_TIMEOUT = 10.0
+
+
 @attrs.frozen(kw_only=True)
 class GatewayConfig:
     """Everything a ``DevGateway`` needs; every value but ``target`` has AWS's default.
@@ -108,6 +113,11 @@ class GatewayConfig:
     max_forward_connections: int = attrs.field(default=100, validator=_positive)
     keep_alive: bool = True
     close_timeout: float = attrs.field(default=5.0, validator=_positive)
+    #: Messages of one connection forwarded to Django at once; more are answered
+    #: "Too Many Requests" and dropped, as API Gateway throttles (one client, one share).
+    max_in_flight: int = attrs.field(default=MAX_IN_FLIGHT, validator=_positive)
+    #: How long a write to a client may wait for it to read; a slower one is dropped.
+    send_timeout: float = attrs.field(default=SEND_TIMEOUT, validator=_positive)
     faults: Faults = attrs.field(factory=Faults)
     selector: RouteSelector = attrs.field(init=False, repr=False, eq=False)
 

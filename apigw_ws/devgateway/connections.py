@@ -86,6 +86,8 @@ class Connection:
     last_active: float = attrs.field(factory=time.monotonic)
     close_reason: str = ""
     close_code: int | None = None  # the code the gateway closed with, if it closed first
+    in_flight: int = 0  # messages being forwarded to Django right now
+    throttle_notice: bool = False  # a "Too Many Requests" frame is being sent
 
     def open(self, ws: web.WebSocketResponse | SinkSocket) -> None:
         self.ws, self.state = ws, State.OPEN
@@ -96,8 +98,13 @@ class Connection:
         """Record client activity: it resets the idle timeout."""
         self.last_active_at, self.last_active = _now(), time.monotonic()
 
-    async def send(self, data: bytes | str) -> bool:
-        """Send one message to the client; return ``False`` if the socket is gone."""
+    async def send(self, data: bytes | str, timeout: float | None = None) -> bool:
+        """Send one message to the client; return ``False`` if the socket is gone.
+
+        A client that does not read within ``timeout`` seconds is dropped (its socket is
+        aborted, and ``$disconnect`` follows): its full buffer must not hold up whoever
+        is sending, e.g. a Management API post.
+        """
         ws = self.ws
         if self.state is not State.OPEN or ws is None or ws.closed:
             return False
@@ -106,10 +113,17 @@ class Connection:
                 try:
                     data = data.decode("utf-8")
                 except UnicodeDecodeError:
-                    await ws.send_bytes(data)
+                    await asyncio.wait_for(ws.send_bytes(data), timeout)
                     return True
-            await ws.send_str(data)
+            await asyncio.wait_for(ws.send_str(data), timeout)
         except (ConnectionError, RuntimeError):
+            return False
+        except TimeoutError:
+            self.close_reason = "client too slow to read"
+            # aiohttp has no public abort: the request's transport is the socket.
+            transport = getattr(getattr(ws, "_req", None), "transport", None)
+            if transport is not None:
+                transport.abort()
             return False
         return True
 
@@ -260,6 +274,6 @@ class ManagementApi:
             )
         connection = self.table.get(connection_id)
         # A connection whose $connect is still in flight is not there yet: 410, as on AWS.
-        if connection is None or not await connection.send(data):
+        if connection is None or not await connection.send(data, self.config.send_timeout):
             return aws_error(410, "GoneException", None)
         return web.Response(status=200, headers={"x-amzn-RequestId": request_id()})

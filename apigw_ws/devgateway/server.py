@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from apigw_ws.ids import request_id
+from apigw_ws.log_redaction import redact_loggers
 
 from .config import GatewayConfig
 from .connections import (
@@ -40,6 +41,7 @@ UNSUPPORTED_DATA = 1003
 #: What the client is told when the integration fails, as API Gateway words it.
 TIMED_OUT = "Endpoint request timed out"
 INTERNAL_ERROR = "Internal server error"
+THROTTLED = "Too Many Requests"
 NOT_WEBSOCKET = (
     "This is apigw_ws's local API Gateway. Open a WebSocket to {ws_url}; the Management"
     " API is at {management_url}/@connections/{{connection_id}}.\n"
@@ -155,6 +157,7 @@ class DevGateway:
 
     async def start(self) -> None:
         """Bind, start serving and open the pooled client to Django."""
+        redact_loggers()  # aiohttp logs a client's subprotocols, token entry included
         config = self.config
         open_files = raise_open_file_limit()
         sock = _bind(config.host, config.port)
@@ -348,6 +351,15 @@ class DevGateway:
                 continue
             if msg.type is WSMsgType.TEXT:
                 conn.touch()
+                if conn.in_flight >= config.max_in_flight:
+                    # Like API Gateway's throttling: answered, not forwarded, not queued;
+                    # one notice at a time, so a flood cannot pile up sends either.
+                    logger.info("message %s: %d in flight, throttled", conn.id, conn.in_flight)
+                    if not conn.throttle_notice:
+                        conn.throttle_notice = True
+                        self._spawn(self._tell_throttled(conn))
+                    continue
+                conn.in_flight += 1
                 self._spawn(self._forward(conn, msg.data.encode()))
             elif msg.type is WSMsgType.BINARY:
                 # API Gateway takes text frames only.
@@ -385,21 +397,34 @@ class DevGateway:
             outcome.describe(),
         )
 
+    async def _tell_throttled(self, conn: Connection) -> None:
+        try:
+            await conn.send(self._gateway_message(conn, THROTTLED), self.config.send_timeout)
+        finally:
+            conn.throttle_notice = False
+
     async def _forward(self, conn: Connection, body: bytes) -> None:
+        try:
+            await self._forward_one(conn, body)
+        finally:
+            conn.in_flight -= 1
+
+    async def _forward_one(self, conn: Connection, body: bytes) -> None:
+        timeout = self.config.send_timeout
         route_key = self.config.selector.select(body)
         if route_key is None:
             logger.info("message %s matched no route and there is no $default route", conn.id)
-            await conn.send(self._gateway_message(conn, "Forbidden"))
+            await conn.send(self._gateway_message(conn, "Forbidden"), timeout)
             return
         outcome = await self.integration.post(route_key, conn.client, body=body)
         replied = ""
         if outcome.status is None:
             message = TIMED_OUT if outcome.error == "timeout" else INTERNAL_ERROR
-            await conn.send(self._gateway_message(conn, message))
+            await conn.send(self._gateway_message(conn, message), timeout)
             replied = f", told the client {message!r}"
         elif self.config.has_route_response(route_key) and outcome.body:
             # HTTP_PROXY: the backend's body is the route response, whatever its status.
-            sent = await conn.send(outcome.body)
+            sent = await conn.send(outcome.body, timeout)
             replied = f", route response {len(outcome.body)} bytes" + (
                 "" if sent else " (socket gone)"
             )

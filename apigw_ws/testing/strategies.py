@@ -107,24 +107,35 @@ def handler_names() -> st.SearchStrategy[str]:
     return st.from_regex(HANDLER_NAME_RE, fullmatch=True)
 
 
+def _storable_text(**sizes: Any) -> st.SearchStrategy[str]:
+    # Lone surrogates and NUL are refused at parse: no database stores them.
+    chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+    return st.text(chars, **sizes)
+
+
 def _json_leaves() -> st.SearchStrategy[Any]:
     return st.one_of(
         st.none(),
         st.booleans(),
         st.integers(-(2**63), 2**63),
         st.floats(allow_nan=False, allow_infinity=False),
-        st.text(),
+        _storable_text(),
     )
 
 
 def json_objects(max_leaves: int = 20) -> st.SearchStrategy[dict[str, Any]]:
-    """Yield dicts that JSON can carry: finite numbers, text keys, up to ``max_leaves`` leaves."""
+    """Yield dicts that JSON can carry: finite numbers, text keys, up to ``max_leaves`` leaves.
+
+    Text has neither lone surrogates nor NUL, which ``parse_json_object`` refuses.
+    """
     values = st.recursive(
         _json_leaves(),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(_storable_text(), inner, max_size=4)
+        ),
         max_leaves=max_leaves,
     )
-    return st.dictionaries(st.text(), values, max_size=6)
+    return st.dictionaries(_storable_text(), values, max_size=6)
 
 
 def message_bodies(
@@ -157,8 +168,8 @@ def hostile_bodies(max_bytes: int = AWS_MAX_MESSAGE_BYTES) -> st.SearchStrategy[
 
     Random bytes (never starting with ``{``), text that is not JSON, JSON arrays and
     scalars, ``NaN``/``Infinity`` and overflowing numbers, nesting deeper than
-    ``MAX_JSON_DEPTH``, invalid UTF-8 inside a string, other encodings (UTF-16), and
-    objects bigger than ``max_bytes``.
+    ``MAX_JSON_DEPTH``, invalid UTF-8 inside a string, escaped lone surrogates and NUL,
+    other encodings (UTF-16), and objects bigger than ``max_bytes``.
     """
     not_an_object = st.one_of(
         st.lists(_json_leaves(), max_size=4),
@@ -187,6 +198,9 @@ def hostile_bodies(max_bytes: int = AWS_MAX_MESSAGE_BYTES) -> st.SearchStrategy[
                 b"{'a': 1}",
                 b'{"a": 1,}',
                 b'{"a" 1}',
+                b'{"a": "\\ud800"}',
+                b'{"\\udc00": 1}',
+                b'{"a": ["\\u0000"]}',
             ]
         ),
         st.integers(MAX_JSON_DEPTH + 1, 5000).map(lambda d: _nested(d, b'{"a":', b"}")),
@@ -287,7 +301,7 @@ def from_schema(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
 
 def _of_type(name: str, schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     if name == "string":
-        return st.text(min_size=schema.get("minLength", 0), max_size=schema.get("maxLength"))
+        return _storable_text(min_size=schema.get("minLength", 0), max_size=schema.get("maxLength"))
     if name in ("integer", "number"):
         low, high = schema.get("minimum"), schema.get("maximum")
         if name == "integer":

@@ -4,10 +4,8 @@ API Gateway may deliver ``$disconnect`` more than once (a retry after a timeout)
 the local gateway posts one for every socket it closes. The first one ends the session;
 a repeat must not fire ``apigw_ws_on_disconnect`` again nor move ``disconnected_at``.
 
-The answer to the repeat is being changed by the hardening work (issue 15: idempotent
-200 for a known, already disconnected session; 400 only for an id never seen). The test
-of that answer is marked ``xfail(strict=True)`` until it lands: once it does, the test
-passes, strict xfail turns that into a failure, and the marker is to be removed.
+The repeat is answered 200, like the first (idempotent for a known, already
+disconnected session); only an id never seen gets 400.
 """
 
 import pytest
@@ -60,12 +58,6 @@ def test_a_second_disconnect_leaves_the_other_connections_alone(ws_client, disco
     assert WebSocketSession.objects.get(connection_id=staying.connection_id).connected
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="issue 15 makes a repeated $disconnect 200; today it is 400 'Unknown connection'."
-    " Remove this marker when that change is merged.",
-)
 def test_a_second_disconnect_is_answered_200_like_the_first(ws_client, disconnects):
     conn = ws_client.connect()
     conn.disconnect()

@@ -116,13 +116,16 @@ class Demo:
         )
 
     def start(self):
+        self.start_django()
+        self.start_gateway()
+
+    def start_django(self):
         self.manage("migrate", "--noinput")
         self.manage("chat_setup", "--gateway-target", f"{self.url}/ws/")
         self.django = self._spawn(
             "django", "runserver", f"127.0.0.1:{self.django_port}", "--noreload"
         )
         wait_for_port(self.django_port, self.django, "runserver")
-        self.start_gateway()
 
     def start_gateway(self):
         self.gateway = self._spawn(

@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from apigw_ws.contrib.django import fanout as engine
 from apigw_ws.contrib.django.models import FanOut, FanOutChunk, FanOutStatus, WebSocketSession
-from apigw_ws.report import SendReport
-from apigw_ws.sending import MessageNotSerializable, MessageTooLarge
+from apigw_ws.sending import MessageNotSerializable, MessageTooLarge, SendReport
 
 from .conftest import chunk_rows, counts, pks_of
 

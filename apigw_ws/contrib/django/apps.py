@@ -11,9 +11,10 @@ class ApigwWsConfig(AppConfig):
 
     def ready(self) -> None:
         # Loading plugins imports modules and nothing else: no database access here.
-        from apigw_ws.builtin_plugins import login_binding
+        from apigw_ws.builtin_plugins import channels, login_binding
 
         from . import checks, gateways, runtime  # noqa: F401 - registers checks and signals
 
         login_binding.connect_receivers()  # inert unless the plugin is listed
+        channels.connect_receivers()  # the same
         runtime.get_plugins()

@@ -7,6 +7,8 @@
 | E003, E004 | ``GATEWAY_SECRET`` is not a string/list, or too short |
 | E005 | ``ALLOWED_ORIGINS`` has an entry that is not an origin |
 | E010 | a plugin failed to load, implements an unknown hook, or registered a bad handler |
+| E011 | handlers declare permissions, but no loaded plugin checks permissions |
+| W011 | ``BLOCKED_PLUGINS`` names no plugin that was asked for |
 | W001 | no ``GATEWAY_SECRET`` (deploy checks only) |
 | W002 | unknown ``APIGW_WS`` key |
 | W003 | ``ALLOWED_ORIGINS`` contains ``*`` |
@@ -20,6 +22,7 @@
 | E033, W033 | a ``RECOVERY`` value is wrong; unknown ``RECOVERY`` key |
 | E040 | ``AWS_ACCESS_KEY_ID`` without ``AWS_SECRET_ACCESS_KEY``, or the reverse |
 | W040 | no AWS region in settings, environment or profile (deploy checks only) |
+| W050 | the sessions' SQLite database lacks WAL, ``transaction_mode: IMMEDIATE`` or a timeout |
 """
 
 from __future__ import annotations
@@ -61,11 +64,58 @@ def check_plugins(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     ]
 
 
+@register()
+def check_blocked_plugins(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Warn about a ``BLOCKED_PLUGINS`` name that blocks nothing (usually a typo)."""
+    if any(not p.warning for p in conf.validate(conf.ws_settings.user_settings)):
+        return []
+    plugins = get_plugins()
+    known = {info.name for info in plugins.infos}
+    return [
+        Warning(
+            f"APIGW_WS['BLOCKED_PLUGINS'] names {name!r}, which is no plugin: it blocks nothing",
+            hint=conf.did_you_mean(name, known)
+            or "'manage.py ws_plugins' lists the plugins' names.",
+            id=f"{ID_PREFIX}.W011",
+        )
+        for name in conf.ws_settings.BLOCKED_PLUGINS
+        if name not in known
+    ]
+
+
+@register(Tags.security)
+def check_permissions_are_checked(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Refuse handlers that declare permissions when nothing would check them."""
+    settings = conf.ws_settings
+    if any(not p.warning for p in conf.validate(settings.user_settings)):
+        return []
+    if settings.ALLOW_UNCHECKED_PERMISSIONS:
+        return []
+    plugins = get_plugins()
+    if plugins.problems or plugins.hook.apigw_ws_check_permission.get_hookimpls():
+        return []  # with E010, the plugin that failed may be the one that checks
+    guarded = sorted(
+        f"{h.route}:{h.name}" for h in plugins.registry if h.permissions or h.all_permissions
+    )
+    if not guarded:
+        return []
+    return [
+        Error(
+            f"Handlers declare permissions, but no loaded plugin implements"
+            f" apigw_ws_check_permission: {', '.join(guarded[:5])}"
+            f"{' ...' if len(guarded) > 5 else ''} would run for anyone",
+            hint="Add 'apigw_ws.builtin_plugins.permissions' to APIGW_WS['PLUGINS'], or set"
+            " APIGW_WS['ALLOW_UNCHECKED_PERMISSIONS'] = True if that is what you want.",
+            id=f"{ID_PREFIX}.E011",
+        )
+    ]
+
+
 @register(Tags.security, deploy=True)
 def check_secret_deploy(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Warn when requests are not authenticated with a gateway secret."""
-    if conf.ws_settings.secrets:
-        return []
+    if conf.ws_settings.secrets or conf.ws_settings.GATEWAY_SECRET is not None:
+        return []  # set, or set wrong: E003 says so
     return [
         Warning(
             "APIGW_WS['GATEWAY_SECRET'] is not set: anyone who can reach the ws/ URLs can"
@@ -154,3 +204,47 @@ def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         ]
     return []
+
+
+#: What a SQLite database needs so that concurrent connects wait for the lock, not fail.
+SQLITE_OPTIONS_HINT = (
+    'Add "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL", "transaction_mode":'
+    ' "IMMEDIATE", "timeout": 20} to the database (see docs/troubleshooting).'
+)
+
+
+def sqlite_lacks(database: dict[str, Any]) -> list[str]:
+    """Return what a SQLite ``DATABASES`` entry lacks for concurrent writers; ``[]`` if nothing."""
+    if not str(database.get("ENGINE", "")).endswith("sqlite3"):
+        return []
+    options = database.get("OPTIONS") or {}
+    init = str(options.get("init_command", "")).lower().replace(" ", "")
+    missing = []
+    if "journal_mode=wal" not in init:
+        missing.append("WAL (init_command 'PRAGMA journal_mode=WAL')")
+    if str(options.get("transaction_mode", "")).upper() not in ("IMMEDIATE", "EXCLUSIVE"):
+        missing.append("transaction_mode 'IMMEDIATE'")
+    if "timeout" not in options:
+        missing.append("a busy timeout ('timeout')")
+    return missing
+
+
+@register(Tags.database, Tags.compatibility)
+def check_sqlite_concurrency(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Warn when the sessions' SQLite database would answer concurrent connects with locks."""
+    from django.db import connections, router
+
+    from .models import WebSocketSession
+
+    alias = router.db_for_write(WebSocketSession)
+    missing = sqlite_lacks(connections.settings[alias])
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"The SQLite database {alias!r} lacks {', '.join(missing)}: concurrent connects"
+            " fail with 'database is locked' (answered 503 after retries).",
+            hint=SQLITE_OPTIONS_HINT,
+            id=f"{ID_PREFIX}.W050",
+        )
+    ]

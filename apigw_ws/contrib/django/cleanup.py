@@ -12,6 +12,8 @@ CLEANUPS: tuple[tuple[str, str], ...] = (
     ("tokens", "apigw_ws.contrib.django.tokens.delete_expired_tokens"),
     ("rate_limits", "apigw_ws.contrib.django.ratelimit_stores.prune_counters"),
     ("fanouts", "apigw_ws.contrib.django.fanout.delete_finished_fanouts"),
+    # Not deleted but ended: sessions whose Django login session expired or was deleted.
+    ("login_sessions", "apigw_ws.contrib.django.tokens.end_sessions_without_login"),
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +12,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from apigw_ws.plugins import DEFAULT_PLUGINS
-from apigw_ws.validation import parse_allowed_origin
+from apigw_ws.validation import parse_allowed_origin, secrets_problem
+
+logger = logging.getLogger(__name__)
 
 SETTING_NAME = "APIGW_WS"
 
@@ -48,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
         "MAX_AGE_SECONDS": 300,
         "CACHE_ALIAS": "default",
     },
+    "ALLOW_UNCHECKED_PERMISSIONS": False,
 }
 
 MIN_SECRET_LENGTH = 32
@@ -73,11 +78,19 @@ def _is_positive_int(value: Any) -> bool:
 
 
 def _check_secret(value: Any) -> list[Problem]:
-    secrets = [value] if isinstance(value, str) else value
+    problem = secrets_problem(value)
+    if problem:
+        return [
+            Problem(
+                "E003",
+                f"GATEWAY_SECRET {problem}: every ws/ request is refused (403) until it is fixed",
+                hint="A string, or a non-empty list of non-empty strings. A rotation written as"
+                " [os.environ.get('NEW', ''), OLD] needs the variable set, or a None filtered out.",
+            )
+        ]
     if value is None:
         return []
-    if not _is_str_list(secrets) or not secrets:
-        return [Problem("E003", "GATEWAY_SECRET must be a string or a non-empty list of strings")]
+    secrets = [value] if isinstance(value, str) else value
     short = [i for i, s in enumerate(secrets) if len(s) < MIN_SECRET_LENGTH]
     if short:
         return [
@@ -212,7 +225,18 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "RATE_LIMIT": (lambda v: isinstance(v, Mapping), "a dict"),
     "CHANNELS": (lambda v: isinstance(v, Mapping), "a dict"),
     "RECOVERY": (lambda v: isinstance(v, Mapping), "a dict"),
+    "ALLOW_UNCHECKED_PERMISSIONS": (lambda v: isinstance(v, bool), "True or False"),
 }
+
+
+def did_you_mean(name: Any, candidates: Any) -> str:
+    """Return "Did you mean 'X'?" for the candidate closest to ``name``, or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f"Did you mean {close[0]!r}?" if close else ""
+
+
+def _known(key: Any) -> str:
+    return did_you_mean(key, DEFAULTS) or f"Known keys: {', '.join(sorted(DEFAULTS))}."
 
 
 def validate(user: Any) -> list[Problem]:
@@ -221,10 +245,7 @@ def validate(user: Any) -> list[Problem]:
         return [Problem("E001", f"{SETTING_NAME} must be a dict, not {type(user).__name__}")]
     problems = [
         Problem(
-            "W002",
-            f"{SETTING_NAME} has an unknown key {key!r}",
-            hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
-            warning=True,
+            "W002", f"{SETTING_NAME} has an unknown key {key!r}", hint=_known(key), warning=True
         )
         for key in user
         if key not in DEFAULTS
@@ -277,11 +298,34 @@ class WsSettings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Return the accepted gateway secrets, newest first; empty if none is set."""
+        """Return the usable gateway secrets, newest first; empty if none is set.
+
+        Empty and non-string entries are left out here (provisioning, redaction); the
+        requests themselves are refused while any is configured: see ``secret_problem``.
+        """
         value = self.GATEWAY_SECRET
-        if not value:
+        entries = (value,) if isinstance(value, str) else value
+        if not isinstance(entries, list | tuple):
             return ()
-        return (value,) if isinstance(value, str) else tuple(value)
+        return tuple(entry for entry in entries if isinstance(entry, str) and entry)
+
+    @property
+    def secret_problem(self) -> str:
+        """Return why ``GATEWAY_SECRET`` cannot authenticate requests, or ``""``.
+
+        Logged once (an ERROR) when first asked for, i.e. at the first request: servers
+        such as gunicorn never run the system checks that report it as E003.
+        """
+        if "_secret_problem" not in self._cache:
+            problem = secrets_problem(self.GATEWAY_SECRET)
+            if problem:
+                logger.error(
+                    "apigw_ws: APIGW_WS['GATEWAY_SECRET'] %s: every ws/ request is refused"
+                    " with 403 until it is fixed (system check apigw_ws.E003)",
+                    problem,
+                )
+            self._cache["_secret_problem"] = problem
+        return self._cache["_secret_problem"]
 
     def reload(self) -> None:
         self._cache.clear()

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apigw_ws import pipeline
 from apigw_ws.errors import ManagementApiForbidden, SendError
 from apigw_ws.sending import (
     Endpoint,
@@ -141,10 +142,7 @@ def mark_gone(connection_ids: list[str], *, source: str = "send") -> int:
             marked += batch
         count += rows.update(connected=False, disconnected_at=now)
     if notify and marked:
-        try:
-            hook(connection_ids=marked, source=source)
-        except Exception:
-            logger.exception("apigw_ws_on_sessions_gone hook raised")
+        pipeline.notify(hook, connection_ids=marked, source=source)
     return count
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from apigw_ws import subprotocols
+from apigw_ws.builtin_plugins.login_binding import lock_user
 from apigw_ws.context import ConnectContext
 from apigw_ws.errors import BadRequest, Forbidden, RequestRefused
 
@@ -99,10 +100,15 @@ def token_from(context: ConnectContext) -> str | None:
     return token
 
 
+def session_key_from_cookie(header: str) -> str:
+    """Return the Django session key of a ``Cookie`` header, or ``""``."""
+    key = parse_cookie(header).get(settings.SESSION_COOKIE_NAME, "")
+    return key if key.isprintable() else ""  # NUL: no session has it, PostgreSQL cannot ask
+
+
 def _session_key(context: ConnectContext) -> str:
     # The browser's Cookie header of the handshake, as API Gateway forwards it.
-    cookies = parse_cookie(context.event.header("cookie"))
-    return cookies.get(settings.SESSION_COOKIE_NAME, "")
+    return session_key_from_cookie(context.event.header("cookie"))
 
 
 class DatabaseTokenBackend:
@@ -160,7 +166,10 @@ class DatabaseTokenBackend:
             raise Forbidden(f"token {found.pk} expired at {found.expires_at}", public=INVALID)
         if bind and not constant_time_compare(found.session_hash, hash_session_key(session_key)):
             raise Forbidden(f"token {found.pk} belongs to another session", public=INVALID)
-        user = _session_user(session_key) if bind else found.user
+        # Under the user's lock from here to the session row: a logout or password change
+        # waits for this connect's row, or this connect sees the login ended.
+        lock_user(found.user_id)
+        user = session_user(session_key) if bind else found.user
         if user.pk != found.user_id or not user.is_active:
             raise Forbidden(
                 f"token {found.pk}: its session has ended or its user {found.user_id} may no"
@@ -175,7 +184,7 @@ class DatabaseTokenBackend:
         return user
 
 
-def _session_user(session_key: str) -> Any:
+def session_user(session_key: str) -> Any:
     """Return the user logged in to the Django session ``session_key``, as Django checks it.
 
     ``get_user`` verifies the session's auth hash (a password change ends other sessions)
@@ -211,3 +220,41 @@ def recent_issue_wait(user: Any, limit: int) -> int:
         return 0
     wait = math.ceil((recent["oldest"] - since).total_seconds())
     return min(max(1, wait), UNSPENT_RETRY_SECONDS)
+
+
+def end_sessions_without_login() -> int:
+    """End the connected sessions whose Django login session no longer exists.
+
+    The bound of login binding for sessions that expire or are deleted (``clearsessions``,
+    an admin) without a logout: run by ``ws_cleanup``. Only database-backed session
+    engines (``db``, ``cached_db``) can be enumerated; with another engine this ends
+    nothing. Return how many sessions were ended.
+    """
+    from django.contrib.sessions.models import Session
+    from django.db import router
+
+    from apigw_ws.builtin_plugins.login_binding import end_sessions
+
+    from .models import WebSocketSession
+
+    if settings.SESSION_ENGINE not in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    ):
+        return 0
+    bound = WebSocketSession.objects.filter(connected=True).exclude(login_session_hash="")
+    hashes = set(bound.values_list("login_session_hash", flat=True))
+    if not hashes:
+        return 0
+    live_keys = Session.objects.filter(expire_date__gt=timezone.now()).values_list(
+        "session_key", flat=True
+    )
+    alive = {hash_session_key(key) for key in live_keys.iterator()} & hashes
+    gone = hashes - alive
+    if not gone:
+        return 0
+    return end_sessions(
+        bound.filter(login_session_hash__in=gone),
+        reason="a login session that no longer exists",
+        using=router.db_for_write(WebSocketSession),
+    )

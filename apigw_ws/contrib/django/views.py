@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,29 +17,37 @@ import attrs
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import SuspiciousOperation
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apigw_ws import pipeline, ratelimits
+from apigw_ws.builtin_plugins.login_binding import lock_user
 from apigw_ws.context import ConnectContext, MessageContext, Reply
 from apigw_ws.errors import (
     BadRequest,
     Forbidden,
     PayloadTooLarge,
-    RateLimited,
     RequestRefused,
+    RetryLater,
     UnknownConnection,
 )
 from apigw_ws.events import CONNECT, DISCONNECT, Event, route_key_for
 from apigw_ws.plugins import Plugins
-from apigw_ws.validation import check_channel_name, origin_allowed, parse_json_object
+from apigw_ws.validation import (
+    check_channel_name,
+    origin_allowed,
+    parse_json_object,
+    storable_text,
+)
 
+from . import busy
 from .conf import ws_settings
 from .gateways import get_gateway
 from .models import ApiGateway, WebSocketSession
 from .runtime import get_plugins
+from .tokens import hash_session_key, session_key_from_cookie, session_user
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +129,11 @@ def _refusal(exc: RequestRefused, request: HttpRequest, route: str) -> HttpRespo
         request.headers.get("Connectionid", "")[:140],
     )
     response = _json({"error": exc.public}, status=exc.status)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RetryLater):
         response["Retry-After"] = str(exc.retry_after)
+    if exc.status >= 500:
+        # A 503 is logged above as a warning: no ERROR on django.request, so no admin mail.
+        response._has_been_logged = True
     return response
 
 
@@ -135,7 +147,9 @@ def dispatch(request: HttpRequest, route: str) -> HttpResponse:
     try:
         # Headers first: without the secret, not even the payload's size is looked at.
         event = event_from_request(request, route)
-        pipeline.verify_event(event, secrets=ws_settings.secrets)
+        pipeline.verify_event(
+            event, secrets=ws_settings.secrets, secret_problem=ws_settings.secret_problem
+        )
         event = with_payload(event, request)
         gateway = get_gateway(event.api_id)
         if gateway is None:
@@ -148,18 +162,35 @@ def dispatch(request: HttpRequest, route: str) -> HttpResponse:
         return _message(plugins, event, gateway, request)
     except RequestRefused as exc:
         return _refusal(exc, request, route)
+    except DatabaseError as exc:
+        # The package's own queries (gateway, session insert or update) or a plugin's.
+        return _internal_error(
+            "apigw_ws: a database query failed on route %r: %s: %s",
+            route[:64],
+            type(exc).__name__,
+            exc,
+        )
     except Exception:
-        # A bug in a plugin hook (token backend, rate-limit store, authorize_connect,
-        # on_connect...) outside a handler's own call, which _message reports itself.
+        # A bug in a plugin hook (token backend, rate-limit store, authorize_connect...)
+        # outside a handler's own call, which _message reports itself.
         return _internal_error("apigw_ws: plugin code failed on route %r", route[:64])
 
 
 def _internal_error(message: str, *args: Any) -> HttpResponse:
-    """Log the current exception once and answer a generic 500.
+    """Log the current exception once and answer a generic 500 (503 for a busy database).
 
     Plugin and handler bugs are reachable by any client, so there is no admin mail and
-    nothing of the exception in the response: the detail is only in the log.
+    nothing of the exception in the response: the detail is only in the log. A locked or
+    deadlocked database is no bug: it is a 503 with ``Retry-After``, logged as a warning.
     """
+    current = sys.exc_info()[1]
+    if current is not None and busy.is_busy(current):
+        refusal = busy.unavailable(current)
+        logger.warning("apigw_ws refused 503: %s", refusal.detail)
+        response = _json({"error": refusal.public}, status=refusal.status)
+        response["Retry-After"] = str(refusal.retry_after)
+        response._has_been_logged = True
+        return response
     logger.exception(message, *args)
     response = _json({"error": "Internal error"}, status=500)
     response._has_been_logged = True  # Django's log_response would log it again
@@ -174,7 +205,19 @@ def _user_for_connect(
         user = plugins.token_backend.authenticate(context)
         if user is not None:
             return user
-    return getattr(request, "user", None) or AnonymousUser()
+    session = getattr(request, "session", None)
+    session_key = getattr(session, "session_key", None)
+    if session_key and not session_key.isprintable():
+        # NUL in the cookie: PostgreSQL cannot even look it up. No such session exists.
+        return AnonymousUser()
+    user = getattr(request, "user", None) or AnonymousUser()
+    if session_key and getattr(user, "is_authenticated", False):
+        # The middleware read the login before the lock: read it again under the lock
+        # that logout takes (login_binding.lock_user), or a logout in between is missed.
+        lock_user(user.pk)
+        if session_user(session_key).pk != user.pk:
+            return AnonymousUser()
+    return user
 
 
 def _rate_limit(plugins: Plugins, key: str) -> None:
@@ -204,43 +247,66 @@ def _connect(
     if channel:
         check_channel_name(channel)
     # One transaction from the token to the session row: a connect refused after the
-    # token was checked (authorize_connect, a duplicate id...) leaves the token unspent.
-    with transaction.atomic():
-        user = _user_for_connect(plugins, request, event, channel, gateway)
-        if getattr(user, "is_authenticated", False):
-            _rate_limit(plugins, ratelimits.user_key(user.pk))
-        context = ConnectContext(
-            event=event, channel=channel, user=user, gateway=gateway, request=request
-        )
-        pipeline.authorize_connect(plugins, context)
-        try:
-            session = WebSocketSession.objects.create(
-                connection_id=event.connection_id,
-                api_gateway=gateway,
-                channel_name=channel,
-                user=user if getattr(user, "is_authenticated", False) else None,
-                source_ip=event.source_ip or None,
-                user_agent=event.header("user-agent")[:255],
-            )
-        except IntegrityError:
-            raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
-    _notify(plugins.hook.apigw_ws_on_connect, session)
+    # token was checked (authorize_connect, a duplicate id...) leaves the token unspent,
+    # and a busy database runs it again (then 503), never a 500.
+    session, context = busy.run_atomic(
+        lambda: _open_session(plugins, event, gateway, request, channel)
+    )
+    pipeline.notify(plugins.hook.apigw_ws_on_connect, session=session)
     response = _json({})
     if context.subprotocol:
         response["Sec-WebSocket-Protocol"] = context.subprotocol
     return response
 
 
-def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResponse:
-    sessions = WebSocketSession.objects.filter(
-        connection_id=event.connection_id, api_gateway=gateway, connected=True
+def _open_session(
+    plugins: Plugins, event: Event, gateway: ApiGateway, request: HttpRequest, channel: str
+) -> tuple[WebSocketSession, ConnectContext]:
+    """Authenticate, authorize and write the session row; run in one transaction."""
+    user = _user_for_connect(plugins, request, event, channel, gateway)
+    if getattr(user, "is_authenticated", False):
+        _rate_limit(plugins, ratelimits.user_key(user.pk))
+    context = ConnectContext(
+        event=event, channel=channel, user=user, gateway=gateway, request=request
     )
+    pipeline.authorize_connect(plugins, context)
+    try:
+        session = WebSocketSession.objects.create(
+            connection_id=event.connection_id,
+            api_gateway=gateway,
+            channel_name=channel,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            source_ip=event.source_ip or None,
+            user_agent=storable_text(event.header("user-agent"), 255),
+            login_session_hash=_login_session_hash(user, event),
+        )
+    except IntegrityError:
+        raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
+    return session, context
+
+
+def _login_session_hash(user: Any, event: Event) -> str:
+    key = session_key_from_cookie(event.header("cookie"))
+    return hash_session_key(key) if key and getattr(user, "is_authenticated", False) else ""
+
+
+def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResponse:
+    known = WebSocketSession.objects.filter(connection_id=event.connection_id, api_gateway=gateway)
+    sessions = known.filter(connected=True)
     session = sessions.first() if plugins.hook.apigw_ws_on_disconnect.get_hookimpls() else None
-    if not sessions.update(connected=False, disconnected_at=timezone.now()):
+    marked = busy.run_atomic(
+        lambda: sessions.update(connected=False, disconnected_at=timezone.now())
+    )
+    if not marked:
+        if known.exists():
+            # API Gateway may deliver $disconnect twice, or after logout or a 410 ended
+            # the session: the same answer, and no second on_disconnect.
+            logger.info("apigw_ws: repeated $disconnect of %r", event.connection_id)
+            return _json({})
         raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
     if session is not None:
         session.connected = False
-        _notify(plugins.hook.apigw_ws_on_disconnect, session)
+        pipeline.notify(plugins.hook.apigw_ws_on_disconnect, session=session)
     return _json({})
 
 
@@ -281,10 +347,3 @@ def _message(
             handler.name,
             handler.route,
         )
-
-
-def _notify(hook: Any, session: WebSocketSession) -> None:
-    try:
-        hook(session=session)
-    except Exception:
-        logger.exception("apigw_ws %s hook raised", hook.name)

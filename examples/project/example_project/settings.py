@@ -49,10 +49,18 @@ TEMPLATES = [
 ]
 
 # EXAMPLE_DATABASE: another SQLite file (the browser tests use a fresh one each run).
+# Concurrent connects write at once: WAL lets readers run beside the writer, IMMEDIATE
+# takes the write lock when a transaction starts (a deferred read-then-write cannot wait
+# for it and fails with "database is locked"), and the timeout is how long to wait for it.
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE") or BASE_DIR / "db.sqlite3",
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -67,6 +67,11 @@ class WebSocketSession(models.Model):
     request_count = models.PositiveBigIntegerField(_("messages received"), default=0)
     source_ip = models.GenericIPAddressField(_("source IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=255, blank=True)
+    # The HMAC (tokens.hash_session_key) of the Django session the connect was logged in
+    # with: ws_cleanup ends sessions whose login session no longer exists.
+    login_session_hash = models.CharField(
+        _("login session HMAC"), max_length=64, blank=True, default="", editable=False
+    )
     connected_at = models.DateTimeField(_("connected at"), default=timezone.now)
     disconnected_at = models.DateTimeField(_("disconnected at"), null=True, blank=True)
 

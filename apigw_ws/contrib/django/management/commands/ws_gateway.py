@@ -67,10 +67,11 @@ class Command(BaseCommand):
         rows = ApiGateway.objects.all()
         if key:
             match = rows.filter(api_name=key) or rows.filter(api_id=key)
-            if not match and key.isdigit():
+            # Only ASCII digits, and few: '²'.isdigit() is true, int() of 5,000 digits raises.
+            if not match and key.isascii() and key.isdigit() and len(key) <= 18:
                 match = rows.filter(pk=int(key))
             if not match:
-                raise CommandError(f"no ApiGateway has the api_name, api_id or pk {key!r}")
+                raise CommandError(f"no ApiGateway has the api_name, api_id or pk {key[:80]!r}")
             return match[0]
         found = list(rows.order_by("api_name")[:2])
         if not found:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
+
+from apigw_ws import cli_types
 
 from ...models import WebSocketSession
 from ...sending import CONNECT_GRACE, get_sender, mark_gone, recipients
@@ -25,24 +27,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--older-than",
-            type=float,
+            type=cli_types.seconds(CONNECT_GRACE.total_seconds()),
             default=CONNECT_GRACE.total_seconds(),
             metavar="SECONDS",
             help="Only sessions connected at least this long ago (default and minimum:"
             " %(default)s, so that no $connect in flight is checked).",
         )
         parser.add_argument("--gateway", help="Only sessions of this gateway (API name or id).")
-        parser.add_argument("--concurrency", type=int, help="Parallel checks (SEND_CONCURRENCY).")
+        parser.add_argument(
+            "--concurrency", type=cli_types.concurrency, help="Parallel checks (SEND_CONCURRENCY)."
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Report the gone sessions; mark nothing."
         )
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["older_than"] < CONNECT_GRACE.total_seconds():
-            raise CommandError(f"--older-than must be at least {CONNECT_GRACE.total_seconds()}")
-        if options["concurrency"] is not None and options["concurrency"] < 1:
-            raise CommandError("--concurrency must be at least 1")
         cutoff = timezone.now() - timedelta(seconds=options["older_than"])
         sessions = WebSocketSession.objects.filter(connected=True, connected_at__lte=cutoff)
         if options["gateway"]:

@@ -10,8 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 
+from apigw_ws.cli_types import MAX_CONCURRENCY
 from apigw_ws.errors import ApigwWsError
 from apigw_ws.sending import SendReport
+from apigw_ws.validation import MAX_JSON_DEPTH, nesting_exceeds
 
 from ...models import ApiGateway, WebSocketSession
 from ...sending import send_to_sessions
@@ -29,6 +31,29 @@ def parse_data(value: str) -> Any:
         return json.loads(value)
     except ValueError as exc:
         raise CommandError(f"--data is not JSON: {exc}") from None
+
+
+def checked_arguments(options: dict[str, Any]) -> Any:
+    """Return the message of ``--data`` once every option a bad value could break is checked.
+
+    A huge ``--concurrency`` would start that many tasks; JSON nested deeper than any
+    message may be cannot be encoded (``RecursionError``).
+    """
+    concurrency = options["concurrency"]
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise CommandError(
+            f"--concurrency must be at least 1 and at most {MAX_CONCURRENCY}, not {concurrency}"
+        )
+    try:
+        data = parse_data(options["data"])
+    except RecursionError:
+        data = None
+        deep = True
+    else:
+        deep = nesting_exceeds(data, MAX_JSON_DEPTH) if isinstance(data, dict | list) else False
+    if deep:
+        raise CommandError(f"--data nests deeper than {MAX_JSON_DEPTH} levels")
+    return data
 
 
 def find_gateway(value: str) -> ApiGateway:
@@ -90,9 +115,7 @@ class Command(BaseCommand):
         return sessions
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["concurrency"] is not None and options["concurrency"] < 1:
-            raise CommandError("--concurrency must be at least 1")
-        data = parse_data(options["data"])
+        data = checked_arguments(options)
         sessions = self.sessions(options)
         try:
             if options["background"]:
