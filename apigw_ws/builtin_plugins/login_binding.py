@@ -36,6 +36,7 @@ def end_user_sessions(user: Any, *, reason: str = "", using: str | None = None) 
     from django.utils import timezone
 
     from apigw_ws.contrib.django.models import WebSocketSession
+    from apigw_ws.contrib.django.session_cache import forget
 
     if user is None or user.pk is None:
         return 0
@@ -43,6 +44,7 @@ def end_user_sessions(user: Any, *, reason: str = "", using: str | None = None) 
     sessions = WebSocketSession.objects.using(db).filter(user_id=user.pk, connected=True)
     to_close = list(sessions.select_related("api_gateway"))
     marked = sessions.update(connected=False, disconnected_at=timezone.now())
+    forget([s.connection_id for s in to_close], using=db)
     if marked:
         logger.info("apigw_ws: ended %d session(s) of user %s: %s", marked, user.pk, reason)
         transaction.on_commit(lambda: close_connections(to_close), using=db, robust=True)

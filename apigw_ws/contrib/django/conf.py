@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
         "CACHE_ALIAS": "default",
     },
     "CHANNELS": {"ALLOW_UNLISTED": True},
+    "SESSION_CACHE": None,
 }
 
 MIN_SECRET_LENGTH = 32
@@ -188,6 +189,10 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "TOKENS": (lambda v: isinstance(v, Mapping), "a dict"),
     "RATE_LIMIT": (lambda v: isinstance(v, Mapping), "a dict"),
     "CHANNELS": (lambda v: isinstance(v, Mapping), "a dict"),
+    "SESSION_CACHE": (
+        lambda v: v is None or (isinstance(v, str) and v != ""),
+        "a CACHES alias or None",
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from apigw_ws.report import SendReport
 from apigw_ws.sender import Endpoint, Progress, Recipient, Sender
 from apigw_ws.sending import MessageNotSerializable, encode_message
 
+from . import session_cache
 from .conf import ws_settings
 from .runtime import get_plugins
 
@@ -133,6 +134,7 @@ def mark_gone(connection_ids: list[str], *, source: str = "send") -> int:
             rows = WebSocketSession.objects.filter(connection_id__in=batch, connected=True)
             marked += batch
         count += rows.update(connected=False, disconnected_at=now)
+    session_cache.forget(connection_ids)
     if notify and marked:
         try:
             hook(connection_ids=marked, source=source)

@@ -35,6 +35,7 @@ from apigw_ws.events import CONNECT, DISCONNECT, Event, route_key_for
 from apigw_ws.plugins import Plugins
 from apigw_ws.validation import check_channel_name, origin_allowed, parse_json_object
 
+from . import session_cache
 from .conf import ws_settings
 from .gateways import get_gateway
 from .models import ApiGateway, WebSocketSession
@@ -224,6 +225,7 @@ def _connect(
             )
         except IntegrityError:
             raise BadRequest(f"connection id {event.connection_id!r} is already known") from None
+    session_cache.remember(session)
     _notify(plugins.hook.apigw_ws_on_connect, session)
     response = _json({})
     if context.subprotocol:
@@ -236,7 +238,9 @@ def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResp
         connection_id=event.connection_id, api_gateway=gateway, connected=True
     )
     session = sessions.first() if plugins.hook.apigw_ws_on_disconnect.get_hookimpls() else None
-    if not sessions.update(connected=False, disconnected_at=timezone.now()):
+    marked = sessions.update(connected=False, disconnected_at=timezone.now())
+    session_cache.forget([event.connection_id])
+    if not marked:
         raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
     if session is not None:
         session.connected = False
@@ -251,7 +255,11 @@ def _message(
     pipeline.check_route(plugins.registry, route_key)
     body = parse_json_object(event.body, max_bytes=ws_settings.MAX_MESSAGE_BYTES)
     handler = pipeline.select_handler(plugins.registry, route_key, body, ws_settings.HANDLER_KEY)
-    session = WebSocketSession.objects.for_message(event.connection_id, gateway)
+    session = session_cache.session_for_message(
+        event.connection_id,
+        gateway,
+        permissions=bool(handler.permissions or handler.all_permissions),
+    )
     if session is None:
         raise UnknownConnection(f"no connected session {event.connection_id!r} on this gateway")
     session.api_gateway = gateway  # already loaded: spare the lazy query on reply()
