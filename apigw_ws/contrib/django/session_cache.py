@@ -192,7 +192,7 @@ def load_permissions(user: Any) -> frozenset[str] | None:
     from django.contrib.auth.models import Permission
     from django.db.models import Q
 
-    meta = type(user)._meta
+    meta = user._meta
     direct = meta.get_field("user_permissions").related_query_name()
     via_group = f"group__{meta.get_field('groups').related_query_name()}"
     rows = (
