@@ -56,7 +56,16 @@ SETUP_LABELS = {
     "postgresql": "PostgreSQL",
     "memory": "SQLite in memory (not a headline)",
 }
-CACHE_LABELS = {"none": "no cache", "locmem": "LocMemCache", "redis": "Redis"}
+CACHE_LABELS = {
+    "none": "no cache",
+    "locmem": "LocMemCache",
+    "redis": "Redis (Django's RedisCache)",
+    "redis1": "Redis (apigw_ws's RedisCache)",
+}
+REDIS_BACKENDS = {
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "redis1": "apigw_ws.contrib.django.redis_cache.RedisCache",
+}
 
 # Like tests/settings.py: the secret set, the built-in permission and validator plugins,
 # and a test plugin (echo_plugin.py, on sys.path as this file's directory) with an echo
@@ -99,7 +108,7 @@ def caches_for(cache: str) -> tuple[dict[str, Any], str | None]:
         }
     else:
         caches["ws"] = {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": REDIS_BACKENDS[cache],
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"apigw_ws_bench_{uuid.uuid4().hex}",
         }
@@ -485,11 +494,11 @@ def main() -> int:
     if pg_problem:
         notes.append(f"PostgreSQL not measured: {pg_problem}")
         setups.remove("postgresql")
-    caches = ["none", "locmem", "redis"]
+    caches = list(CACHE_LABELS)
     redis_problem = "skipped (--no-redis)" if args.no_redis else _answers(*REDIS)
     if redis_problem:
         notes.append(f"Redis not measured: {redis_problem}")
-        caches.remove("redis")
+        caches = [c for c in caches if c not in REDIS_BACKENDS]
 
     results: dict[str, dict[str, Any]] = {}
     profile_text = ""

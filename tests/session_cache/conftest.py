@@ -10,9 +10,13 @@ REDIS_URL = "redis://127.0.0.1:6379/3"
 ALIAS = "ws_sessions"
 
 
-def redis_cache() -> dict:
+DJANGO_REDIS = "django.core.cache.backends.redis.RedisCache"
+OUR_REDIS = "apigw_ws.contrib.django.redis_cache.RedisCache"
+
+
+def redis_cache(backend: str = DJANGO_REDIS) -> dict:
     return {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": backend,
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"apigw_ws_i13_{uuid.uuid4().hex}",
     }
@@ -25,9 +29,9 @@ def locmem_cache() -> dict:
     }
 
 
-@pytest.fixture(params=["redis", "locmem"])
+@pytest.fixture(params=["redis", "redis-one-client", "locmem"])
 def cache_kind(request):
-    if request.param == "redis":
+    if request.param.startswith("redis"):
         require_service("redis", "127.0.0.1", 6379)
     return request.param
 
@@ -37,7 +41,11 @@ def session_cache(settings, cache_kind):
     """Switch ``SESSION_CACHE`` on, on Redis or on a local-memory cache; return the cache."""
     from django.core.cache import caches
 
-    backend = redis_cache() if cache_kind == "redis" else locmem_cache()
+    backend = {
+        "redis": redis_cache,
+        "redis-one-client": lambda: redis_cache(OUR_REDIS),
+        "locmem": locmem_cache,
+    }[cache_kind]()
     settings.CACHES = {**settings.CACHES, ALIAS: backend}
     settings.APIGW_WS = {**settings.APIGW_WS, "SESSION_CACHE": ALIAS}
     yield caches[ALIAS]
