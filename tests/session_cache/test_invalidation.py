@@ -54,9 +54,10 @@ def refused_unknown(response):
 
 
 def test_the_entry_written_at_connect_serves_the_first_message_without_a_query(
-    session_cache, connect_as, alice
+    session_cache, connect_as, alice, django_capture_on_commit_callbacks
 ):
-    conn = connect_as(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        conn = connect_as(alice)
     response, cached = served_from_cache(conn, {"text": "hi"})
     assert cached
     assert response.json() == {"echo": {"text": "hi"}, "user": "alice"}
@@ -65,6 +66,7 @@ def test_the_entry_written_at_connect_serves_the_first_message_without_a_query(
 def test_a_permission_guarded_handler_is_decided_without_a_query(session_cache, connect_as, alice):
     alice.user_permissions.add(perm("view_user"))
     conn = connect_as(alice)
+    conn.send({})  # fills the entry (the connect's is stored on commit)
     response, cached = served_from_cache(conn, {"handler": "moderate"})
     assert (response.status_code, cached) == (200, True)
     response, cached = served_from_cache(conn, {"handler": "administer"})
@@ -75,9 +77,10 @@ def test_the_cached_user_has_no_password_hash_and_loads_it_only_when_read(
     session_cache, connect_as, alice, ws_gateway
 ):
     conn = connect_as(alice)
-    assert (
-        b"old-password" not in repr(session_cache.get(sc.layout().key(conn.connection_id))).encode()
-    )
+    conn.send({})
+    entry = session_cache.get(sc.layout().key(conn.connection_id))
+    assert "alice" in repr(entry)
+    assert alice.password not in repr(entry)  # the hash is not in the cache
     session = sc.session_for_message(conn.connection_id, ws_gateway)
     assert "password" in session.user.get_deferred_fields()
     assert session.user.check_password("old-password")  # one query, on demand
@@ -200,6 +203,7 @@ def test_a_renamed_user_is_seen_by_the_next_message(session_cache, connect_as, a
 
 def test_a_login_elsewhere_keeps_the_entry(session_cache, connect_as, alice, client):
     conn = connect_as(alice)
+    conn.send({})  # fills the entry
     client.force_login(alice)  # saves last_login only
     response, cached = served_from_cache(conn)
     assert (response.json()["user"], cached) == ("alice", True)
@@ -378,3 +382,8 @@ def test_the_admins_disconnect_leaves_no_entry_behind(
     assert session_cache.get(sc.layout().key(conn.connection_id)) == sc.TOMBSTONE
     conn.disconnect()
     assert refused_unknown(conn.send({}))
+
+
+def test_a_connect_rolled_back_leaves_no_entry(session_cache, connect_as):
+    conn = connect_as()  # the test's transaction never commits
+    assert session_cache.get(sc.layout().key(conn.connection_id)) is None

@@ -125,13 +125,18 @@ def session_for_message(
 
 
 def remember(session: Any) -> None:
-    """Store the entry of a session just connected (its row is committed)."""
+    """Store the entry of a session just connected, once its row is committed.
+
+    (At once when no transaction is open; never if it rolls back.)
+    """
     cache = get_cache()
     if cache is None:
         return
     lay = layout()
     perms = load_permissions(session.user) if _permissions_declared() else None
-    cache.set(lay.key(session.connection_id), _entry(lay, session, perms))
+    entry = _entry(lay, session, perms)
+    db = session._state.db or router.db_for_write(lay.session_model)
+    transaction.on_commit(lambda: cache.set(lay.key(session.connection_id), entry), using=db)
 
 
 def _entry(lay: _Layout, session: Any, perms: frozenset[str] | None) -> tuple[Any, ...]:
