@@ -347,13 +347,13 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
         lines += [
             "",
             f"  {SETUP_LABELS[setup]}",
-            f"    {'contender':<34}{'reads':>6}{'writes':>7}{'msg/s':>9}{'us/msg':>9}"
+            f"    {'contender':<52}{'reads':>6}{'writes':>7}{'msg/s':>9}{'us/msg':>9}"
             "   rounds (msg/s)",
         ]
         for label, r in _rows(setup, res):
             rounds = " ".join(f"{rate:,.0f}" for rate in r["rates"])
             lines.append(
-                f"    {label:<34}{r['reads']:>6}{r['writes']:>7}"
+                f"    {label:<52}{r['reads']:>6}{r['writes']:>7}"
                 f"{r['rate']:>9,.0f}{r['us_per_message']:>9.1f}   {rounds}"
             )
     return lines
