@@ -238,10 +238,9 @@ def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResp
         connection_id=event.connection_id, api_gateway=gateway, connected=True
     )
     session = sessions.first() if plugins.hook.apigw_ws_on_disconnect.get_hookimpls() else None
-    marked = sessions.update(connected=False, disconnected_at=timezone.now())
-    session_cache.forget([event.connection_id])
-    if not marked:
+    if not sessions.update(connected=False, disconnected_at=timezone.now()):
         raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
+    session_cache.forget([event.connection_id])
     if session is not None:
         session.connected = False
         _notify(plugins.hook.apigw_ws_on_disconnect, session)
