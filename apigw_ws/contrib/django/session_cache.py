@@ -206,22 +206,19 @@ def load_permissions(user: Any) -> frozenset[str] | None:
         return None  # a custom user model without PermissionsMixin
     if hasattr(user, "_perm_cache"):
         return frozenset(user._perm_cache)
-    from django.contrib.auth.models import Group, Permission
+    from django.contrib.auth.models import Permission
     from django.db.models import Q
 
-    # Two indexed IN subqueries in one statement (no join fan-out, no DISTINCT).
+    # One statement; the ORM compiles it faster than IN subqueries (measured), and the
+    # permission tables are small.
     meta = user._meta
-    perms_field, groups_field = meta.get_field("user_permissions"), meta.get_field("groups")
-    direct = perms_field.remote_field.through._default_manager.filter(
-        **{perms_field.m2m_field_name(): user.pk}
-    ).values(perms_field.m2m_reverse_field_name())
-    group_ids = groups_field.remote_field.through._default_manager.filter(
-        **{groups_field.m2m_field_name(): user.pk}
-    ).values(groups_field.m2m_reverse_field_name())
-    via_groups = Group.permissions.through._default_manager.filter(group__in=group_ids)
-    rows = Permission.objects.filter(
-        Q(pk__in=direct) | Q(pk__in=via_groups.values("permission"))
-    ).values_list("content_type__app_label", "codename")
+    direct = meta.get_field("user_permissions").related_query_name()
+    via_group = f"group__{meta.get_field('groups').related_query_name()}"
+    rows = (
+        Permission.objects.filter(Q(**{direct: user.pk}) | Q(**{via_group: user.pk}))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    )
     perms = frozenset(f"{app}.{codename}" for app, codename in rows)
     user._perm_cache = set(perms)
     return perms
