@@ -37,6 +37,10 @@ BODY = json.dumps(MESSAGE).encode()
 # What the echo handlers answer (the bare view answers without "user").
 ECHO_REPLY = {"echo": MESSAGE, "user": USERNAME}
 BARE_REPLY = {"echo": MESSAGE}
+# Our permission-guarded echo: the user may view users through a group.
+GUARDED_MESSAGE = {"handler": "guarded_echo", "text": "hello"}
+GUARDED_REPLY = {"echo": GUARDED_MESSAGE, "user": USERNAME}
+GUARDED_PERMISSION = "auth.view_user"
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,25 +61,44 @@ class BenchError(RuntimeError):
 # --- Django set-up ------------------------------------------------------------------------
 
 
-def database(engine: str, pg_name: str) -> dict[str, Any]:
-    """The ``default`` database: in-memory SQLite, or ``pg_name`` on the local PostgreSQL.
+#: The database set-ups a contender is measured on: (engine, CONN_MAX_AGE).
+#: ``sqlite`` is a database *file* on disk (Django's default engine and journal mode):
+#: there a write is a commit. ``memory`` (in-memory SQLite) is never a headline figure.
+SETUPS = {
+    "sqlite": ("sqlite", None),
+    "sqlite-cma0": ("sqlite", 0),
+    "postgresql": ("postgresql", None),
+    "memory": ("memory", None),
+}
 
-    Connections persist (``CONN_MAX_AGE=None``) so that no contender pays a connect per
-    message; an in-memory SQLite database is never closed by Django anyway.
+
+def database(setup: str, *, pg_name: str = "", sqlite_path: str = "") -> dict[str, Any]:
+    """The ``default`` database of a set-up (see ``SETUPS``).
+
+    ``CONN_MAX_AGE=None`` keeps one connection for the whole run, so that no contender
+    pays a connect per message; ``sqlite-cma0`` is Django's default, ``CONN_MAX_AGE=0``:
+    a connection per request.
     """
-    if engine == "sqlite":
+    engine, conn_max_age = SETUPS[setup]
+    if engine == "memory":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
-    if engine == "postgresql":
+    if engine == "sqlite":
+        if not sqlite_path:
+            raise ValueError("a SQLite file set-up needs sqlite_path")
         return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": pg_name,
-            "CONN_MAX_AGE": None,
-            **PG,
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": sqlite_path,
+            "CONN_MAX_AGE": conn_max_age,
         }
-    raise ValueError(f"unknown database engine {engine!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": pg_name,
+        "CONN_MAX_AGE": conn_max_age,
+        **PG,
+    }
 
 
-def configure(engine: str, pg_name: str, apps: Iterable[str], **extra: Any) -> None:
+def configure(databases: dict[str, Any], apps: Iterable[str], **extra: Any) -> None:
     """Configure and set up Django the same way for every contender, then migrate."""
     import django
     from django.conf import settings
@@ -95,7 +118,7 @@ def configure(engine: str, pg_name: str, apps: Iterable[str], **extra: Any) -> N
             *apps,
         ],
         MIDDLEWARE=MIDDLEWARE,
-        DATABASES={"default": database(engine, pg_name)},
+        DATABASES={"default": databases},
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         LOGGING_CONFIG=None,  # quiet: nothing is logged on the happy path anyway
         **extra,
@@ -127,12 +150,25 @@ def create_user() -> Any:
     return get_user_model().objects.create_user(USERNAME, password="bench-password")
 
 
+def grant_through_group(user: Any, permission: str = GUARDED_PERMISSION) -> None:
+    """Give ``user`` ``permission`` through a group, as projects usually do."""
+    from django.contrib.auth.models import Group, Permission
+
+    app_label, codename = permission.split(".")
+    group = Group.objects.create(name="bench-moderators")
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    )
+    user.groups.add(group)
+
+
 # --- requests -----------------------------------------------------------------------------
 
 
 def wsgi_environ(path: str, headers: Mapping[str, str], body: bytes = BODY) -> dict[str, Any]:
-    """A WSGI environ for ``POST path`` with ``headers`` (HTTP names) and ``body``'s length."""
+    """A WSGI environ for ``POST path`` with ``headers`` (HTTP names) and ``body``."""
     environ: dict[str, Any] = {
+        "bench.body": body,
         "REQUEST_METHOD": "POST",
         "SCRIPT_NAME": "",
         "PATH_INFO": path,
@@ -156,12 +192,10 @@ def wsgi_environ(path: str, headers: Mapping[str, str], body: bytes = BODY) -> d
     return environ
 
 
-def send(
-    handler: Callable[..., Any], environ: Mapping[str, Any], body: bytes = BODY
-) -> tuple[str, bytes]:
+def send(handler: Callable[..., Any], environ: Mapping[str, Any]) -> tuple[str, bytes]:
     """Pass one request to ``handler`` as a WSGI server would; return (status, body)."""
     env = dict(environ)
-    env["wsgi.input"] = io.BytesIO(body)
+    env["wsgi.input"] = io.BytesIO(env["bench.body"])
     status: list[str] = []
 
     def start_response(s: str, _headers: Any, _exc_info: Any = None) -> Any:
@@ -192,10 +226,11 @@ def check_reply(handler: Callable[..., Any], environ: Mapping[str, Any], expecte
 def count_queries(
     handler: Callable[..., Any], environ: Mapping[str, Any], samples: int = 5
 ) -> dict[str, Any]:
-    """SQL statements per message, counted by ``CaptureQueriesContext`` around each request.
+    """SQL statements per message, split into reads (``SELECT``) and writes (the rest).
 
-    ``request_started`` runs ``reset_queries()``, which would corrupt a count spanning
-    requests, so each message is captured on its own, starting from an empty log.
+    Counted by ``CaptureQueriesContext`` around each request. ``request_started`` runs
+    ``reset_queries()``, which would corrupt a count spanning requests, so each message is
+    captured on its own, starting from an empty log.
     """
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
@@ -207,57 +242,59 @@ def count_queries(
             status, _ = send(handler, environ)
         if not status.startswith("200"):
             raise BenchError(f"{environ['PATH_INFO']}: {status} while counting queries")
-        counts.append(len(ctx.captured_queries))
         sql = [q["sql"] for q in ctx.captured_queries]
+        reads = sum(q.lstrip().upper().startswith("SELECT") for q in sql)
+        counts.append((reads, len(sql) - reads))
     if len(set(counts)) != 1:
         raise BenchError(f"{environ['PATH_INFO']}: query count varies between messages: {counts}")
-    return {"per_message": counts[0], "sql": sql}
+    return {"reads": counts[0][0], "writes": counts[0][1], "sql": sql}
 
 
-def measure_rate(
-    handler: Callable[..., Any],
-    environ: Mapping[str, Any],
-    *,
-    rounds: int,
-    messages: int,
-    warmup: int,
-) -> dict[str, Any]:
-    """Messages per second: ``warmup`` messages, then ``rounds`` timed rounds; the median round."""
-    for _ in range(warmup):
+def _round(handler: Callable[..., Any], environ: Mapping[str, Any], messages: int) -> float:
+    """Time ``messages`` messages; return messages per second."""
+    gc.collect()
+    failed = 0
+    start = time.perf_counter()
+    for _ in range(messages):
         status, _ = send(handler, environ)
-        if not status.startswith("200"):
-            raise BenchError(f"{environ['PATH_INFO']}: {status} during warm-up")
-    rates = []
-    for _ in range(rounds):
-        gc.collect()
-        failed = 0
-        start = time.perf_counter()
-        for _ in range(messages):
-            status, _ = send(handler, environ)
-            failed += not status.startswith("200")
-        elapsed = time.perf_counter() - start
-        if failed:
-            raise BenchError(f"{environ['PATH_INFO']}: {failed} of {messages} messages failed")
-        rates.append(messages / elapsed)
-    median = statistics.median(rates)
-    return {"rates": rates, "rate": median, "us_per_message": 1e6 / median}
+        failed += not status.startswith("200")
+    elapsed = time.perf_counter() - start
+    if failed:
+        raise BenchError(f"{environ['PATH_INFO']}: {failed} of {messages} messages failed")
+    return messages / elapsed
 
 
-def contender(
+def contenders(
     handler: Callable[..., Any],
-    environ: Mapping[str, Any],
-    expected: Any,
+    entrants: Mapping[str, tuple[Mapping[str, Any], Any]],
     *,
     rounds: int,
     messages: int,
     warmup: int,
-) -> dict[str, Any]:
-    """Check one contender's answer, count its queries, then time it."""
-    check_reply(handler, environ, expected)
-    result = count_queries(handler, environ)
-    result |= measure_rate(handler, environ, rounds=rounds, messages=messages, warmup=warmup)
-    check_reply(handler, environ, expected)  # still answering correctly after the runs
-    return result
+) -> dict[str, dict[str, Any]]:
+    """Measure each ``name: (environ, expected reply)`` of ``entrants`` in this process.
+
+    Each is checked (``200`` and the expected JSON), warmed up (``warmup`` messages) and its
+    queries counted; then the timed rounds alternate between the entrants (round 1 of
+    each, round 2 of each, ...), so that a slower spell of a shared machine falls on all of
+    them alike. The median round is reported; each answer is checked again at the end.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    for name, (environ, expected) in entrants.items():
+        check_reply(handler, environ, expected)
+        for _ in range(warmup):
+            status, _ = send(handler, environ)
+            if not status.startswith("200"):
+                raise BenchError(f"{environ['PATH_INFO']}: {status} during warm-up")
+        results[name] = count_queries(handler, environ) | {"rates": []}
+    for _ in range(rounds):
+        for name, (environ, _expected) in entrants.items():
+            results[name]["rates"].append(_round(handler, environ, messages))
+    for name, (environ, expected) in entrants.items():
+        check_reply(handler, environ, expected)  # still answering correctly after the runs
+        median = statistics.median(results[name]["rates"])
+        results[name] |= {"rate": median, "us_per_message": 1e6 / median}
+    return results
 
 
 def profile(handler: Callable[..., Any], environ: Mapping[str, Any], messages: int) -> str:

@@ -3,7 +3,8 @@
 ``run.py`` starts this with ``benchmarks/.venv-incumbent/bin/python`` and reads the JSON
 it prints on stdout. By hand::
 
-    benchmarks/.venv-incumbent/bin/python benchmarks/incumbent.py --db sqlite
+    benchmarks/.venv-incumbent/bin/python benchmarks/incumbent.py --db sqlite \
+        --sqlite-path /tmp/incumbent.sqlite3
 
 Configured like our side: the gateway secret on, no WebSocket token (``USE_WS_TOKEN =
 False``), an explicit ``ALLOWED_HANDLERS`` with one echo handler, an ``ApiGateway`` row and
@@ -40,16 +41,16 @@ def incumbent_headers() -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--db", choices=sorted(common.SETUPS), default="sqlite")
     parser.add_argument("--pg-name", default="apigw_ws_bench_incumbent")
+    parser.add_argument("--sqlite-path", default="", help="the database file (sqlite set-ups)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=500)
     args = parser.parse_args()
 
     common.configure(
-        args.db,
-        args.pg_name,
+        common.database(args.db, pg_name=args.pg_name, sqlite_path=args.sqlite_path),
         ["django_aws_api_gateway_websockets"],
         # Its gateway secret (checked first on every request, constant-time), and no AWS
         # calls when rows are saved.
@@ -99,11 +100,16 @@ def main() -> int:
             "Django": metadata.version("Django"),
             "python": sys.version.split()[0],
         },
-        "incumbent": common.contender(
-            handler, common.wsgi_environ("/ws/default", headers), common.ECHO_REPLY, **runs
-        ),
-        "incumbent_bare": common.contender(
-            handler, common.wsgi_environ("/bare/default", headers), common.BARE_REPLY, **runs
+        **common.contenders(
+            handler,
+            {
+                "incumbent": (common.wsgi_environ("/ws/default", headers), common.ECHO_REPLY),
+                "incumbent_bare": (
+                    common.wsgi_environ("/bare/default", headers),
+                    common.BARE_REPLY,
+                ),
+            },
+            **runs,
         ),
     }
     json.dump(results, sys.stdout)

@@ -46,12 +46,14 @@ def may_join(user: Any, channel: str) -> bool:
 def change_channel(ctx: Any) -> dict[str, str]:
     """Move this connection to ``body["channel"]``; answer ``{"channel": name}``."""
     from apigw_ws.contrib.django.models import WebSocketSession
+    from apigw_ws.contrib.django.session_cache import forget
 
     channel = ctx.body.get("channel")
     if not isinstance(channel, str):
         raise BadRequest("change_channel: 'channel' is not a string", public="Invalid channel")
     check_channel_name(channel)
     WebSocketSession.objects.filter(pk=ctx.session.pk, connected=True).update(channel_name=channel)
+    forget([ctx.session.connection_id])
     ctx.session.channel_name = channel
     return {"channel": channel}
 

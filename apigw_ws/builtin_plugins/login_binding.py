@@ -52,9 +52,12 @@ def end_sessions(sessions: Any, *, reason: str, using: str) -> int:
     from django.db import transaction
     from django.utils import timezone
 
+    from apigw_ws.contrib.django.session_cache import forget
+
     sessions = sessions.filter(connected=True)
     to_close = list(sessions.select_related("api_gateway"))
     marked = sessions.update(connected=False, disconnected_at=timezone.now())
+    forget([s.connection_id for s in to_close], using=using)
     if marked:
         logger.info("apigw_ws: ended %d session(s) of %s", marked, reason)
         transaction.on_commit(lambda: close_connections(to_close), using=using, robust=True)

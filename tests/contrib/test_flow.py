@@ -25,13 +25,6 @@ def test_message_without_handler_key_reaches_the_routes_default_handler(ws_clien
     assert handler_calls == [("default", conn.connection_id)]
 
 
-def test_message_counts_requests_on_the_session(ws_client):
-    conn = ws_client.connect()
-    conn.send({})
-    conn.send({})
-    assert WebSocketSession.objects.get(connection_id=conn.connection_id).request_count == 2
-
-
 def test_custom_route_handler_answers_with_its_reply_status(ws_client, handler_calls):
     conn = ws_client.connect(channel="room1")
     response = conn.send({"action": "presence", "handler": "status"}, route="presence")
@@ -71,41 +64,11 @@ def test_the_hot_path_loads_session_and_user_with_python_types(
     session = WebSocketSession.objects.for_message(conn.connection_id, ws_gateway)
     assert session.connected is True
     assert session.connected_at.tzinfo is not None
-    assert session.request_count == 1
     assert session.user == user
     assert session.user.date_joined.tzinfo is not None
     assert session.user.is_active is True
-    stored = WebSocketSession.objects.get(pk=session.pk)
-    assert (stored.request_count, stored.channel_name) == (1, "lobby")
+    assert session.channel_name == "lobby"
     assert WebSocketSession.objects.for_message("unknown", ws_gateway) is None
-
-
-@pytest.mark.parametrize("json_user", [True, False], ids=["one-statement", "two-statements"])
-def test_every_hot_path_strategy_loads_the_same_session_and_user(
-    ws_client, ws_gateway, client, django_user_model, json_user, monkeypatch
-):
-    from apigw_ws.contrib.django.models import session as session_module
-
-    session_module._hot_path.cache_clear()
-    monkeypatch.setattr(
-        session_module._HotPath, "_sqlite_can_return_json", classmethod(lambda *a: json_user)
-    )
-    try:
-        anonymous = ws_client.connect(channel="lobby")
-        user = django_user_model.objects.create_user("erin", email="e@example.com")
-        client.force_login(user)
-        logged_in = ws_client.connect(channel="lobby")
-        for _ in range(2):
-            loaded = WebSocketSession.objects.for_message(logged_in.connection_id, ws_gateway)
-        assert loaded.user == user
-        assert loaded.user.last_login == django_user_model.objects.get(pk=user.pk).last_login
-        assert loaded.request_count == 2
-        assert WebSocketSession.objects.get(pk=loaded.pk).request_count == 2
-        alone = WebSocketSession.objects.for_message(anonymous.connection_id, ws_gateway)
-        assert alone.user is None
-        assert alone.user_id is None
-    finally:
-        session_module._hot_path.cache_clear()
 
 
 def test_the_mapped_api_id_header_is_read_first_and_aws_own_is_the_fallback(ws_client, ws_gateway):

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import fanout_admin  # noqa: F401 - registers the fan-out admin
 from .admin_actions import apply_gateways, plan_gateways, sync_gateways
@@ -47,8 +51,8 @@ class WebSocketSessionAdmin(admin.ModelAdmin):
         "channel_name",
         "user",
         "connected",
-        "request_count",
         "connected_at",
+        "duration",
     ]
     list_filter = ["connected", "api_gateway"]
     search_fields = ["connection_id", "channel_name"]
@@ -60,6 +64,12 @@ class WebSocketSessionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+    @admin.display(description=_("connected for"))
+    def duration(self, obj: WebSocketSession) -> str:
+        """How long the connection lasted, or has lasted so far (no message count is kept)."""
+        end = obj.disconnected_at or timezone.now()
+        return str(timedelta(seconds=int((end - obj.connected_at).total_seconds())))
 
 
 @admin.register(WebSocketToken)

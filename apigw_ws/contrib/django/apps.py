@@ -13,8 +13,9 @@ class ApigwWsConfig(AppConfig):
         # Loading plugins imports modules and nothing else: no database access here.
         from apigw_ws.builtin_plugins import channels, login_binding
 
-        from . import checks, gateways, runtime  # noqa: F401 - registers checks and signals
+        from . import checks, gateways, runtime, session_cache  # noqa: F401 - checks, signals
 
         login_binding.connect_receivers()  # inert unless the plugin is listed
         channels.connect_receivers()  # the same
+        session_cache.connect_receivers()  # inert without APIGW_WS["SESSION_CACHE"]
         runtime.get_plugins()

@@ -20,6 +20,8 @@
 | E032 | ``RATE_LIMIT["CACHE_ALIAS"]`` names no cache in ``CACHES`` |
 | W032 | the rate-limit cache cannot count across processes (dummy, local-memory, file, database) |
 | E033, W033 | a ``RECOVERY`` value is wrong; unknown ``RECOVERY`` key |
+| E034 | ``SESSION_CACHE`` names no cache in ``CACHES`` |
+| W034 | the session cache cannot serve every process (dummy, local-memory, database) |
 | E040 | ``AWS_ACCESS_KEY_ID`` without ``AWS_SECRET_ACCESS_KEY``, or the reverse |
 | W040 | no AWS region in settings, environment or profile (deploy checks only) |
 | W050 | the sessions' SQLite database lacks WAL, ``transaction_mode: IMMEDIATE`` or a timeout |
@@ -248,3 +250,42 @@ def check_sqlite_concurrency(app_configs: Any = None, **kwargs: Any) -> list[Any
             id=f"{ID_PREFIX}.W050",
         )
     ]
+
+
+#: Session caches that cannot do the job: invalidations must reach every process.
+_WEAK_SESSION_CACHES = {
+    "django.core.cache.backends.dummy.DummyCache": "never stores anything: every message"
+    " reads the database",
+    "django.core.cache.backends.locmem.LocMemCache": "is per process: a change made in one"
+    " process (a logout, a revoked permission, a new channel) is not seen by the others",
+    "django.core.cache.backends.db.DatabaseCache": "is a database table: every message"
+    " still costs a query",
+}
+
+
+@register(Tags.caches)
+def check_session_cache(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Check that ``SESSION_CACHE`` names a cache that every process shares."""
+    from django.conf import settings
+
+    alias = conf.ws_settings.SESSION_CACHE
+    if not isinstance(alias, str) or not alias:
+        return []  # None (no cache), or E002 already
+    backend = settings.CACHES.get(alias, {}).get("BACKEND")
+    if backend is None:
+        return [
+            Error(
+                f"APIGW_WS['SESSION_CACHE'] is {alias!r}, which is not in CACHES",
+                id=f"{ID_PREFIX}.E034",
+            )
+        ]
+    if backend in _WEAK_SESSION_CACHES:
+        return [
+            Warning(
+                f"The session cache {alias!r} {_WEAK_SESSION_CACHES[backend]}",
+                hint="Use Redis (django.core.cache.backends.redis.RedisCache) or Memcached,"
+                " or SESSION_CACHE = None.",
+                id=f"{ID_PREFIX}.W034",
+            )
+        ]
+    return []

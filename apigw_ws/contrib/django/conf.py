@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
         "CACHE_ALIAS": "default",
     },
     "ALLOW_UNCHECKED_PERMISSIONS": False,
+    "SESSION_CACHE": None,
 }
 
 MIN_SECRET_LENGTH = 32
@@ -226,6 +227,10 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "CHANNELS": (lambda v: isinstance(v, Mapping), "a dict"),
     "RECOVERY": (lambda v: isinstance(v, Mapping), "a dict"),
     "ALLOW_UNCHECKED_PERMISSIONS": (lambda v: isinstance(v, bool), "True or False"),
+    "SESSION_CACHE": (
+        lambda v: v is None or (isinstance(v, str) and v != ""),
+        "a CACHES alias or None",
+    ),
 }
 
 

@@ -159,7 +159,6 @@ def _import_sessions(
             api_gateway=gateway,
             channel_name=row["channel_name"] or "",
             user_id=row["user_id"],
-            request_count=_python_value(field("request_count"), row["request_count"]) or 0,
             connected_at=_python_value(field("connected_at"), row["created_on"]),
         )
         try:

@@ -30,6 +30,7 @@ from apigw_ws.sending import (
     encode_message,
 )
 
+from . import session_cache
 from .conf import ws_settings
 from .runtime import get_plugins
 
@@ -141,6 +142,7 @@ def mark_gone(connection_ids: list[str], *, source: str = "send") -> int:
             rows = WebSocketSession.objects.filter(connection_id__in=batch, connected=True)
             marked += batch
         count += rows.update(connected=False, disconnected_at=now)
+    session_cache.forget(connection_ids)
     if notify and marked:
         pipeline.notify(hook, connection_ids=marked, source=source)
     return count

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from apigw_ws.errors import ApigwWsError
 
 from .sending import get_sender, mark_gone, recipients, send_to_sessions
+from .session_cache import forget
 
 
 def _tell(modeladmin: Any, request: HttpRequest, done: str, report: Any) -> None:
@@ -42,6 +43,9 @@ def send_test_message(modeladmin: Any, request: HttpRequest, queryset: QuerySet)
 @admin.action(description=_("Disconnect"), permissions=["delete"])
 def disconnect(modeladmin: Any, request: HttpRequest, queryset: QuerySet) -> None:
     # The gateway answers DeleteConnection with a $disconnect, which marks each session.
-    report = get_sender().close(recipients(queryset))
+    closing = list(recipients(queryset))
+    report = get_sender().close(closing)
     mark_gone(report.gone)
+    # Until its $disconnect arrives, no message of a closed connection is served from memory.
+    forget([r.connection_id for r in closing])
     _tell(modeladmin, request, "Disconnected", report)

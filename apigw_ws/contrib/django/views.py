@@ -42,7 +42,7 @@ from apigw_ws.validation import (
     storable_text,
 )
 
-from . import busy
+from . import busy, session_cache
 from .conf import ws_settings
 from .gateways import get_gateway
 from .models import ApiGateway, WebSocketSession
@@ -252,6 +252,7 @@ def _connect(
     session, context = busy.run_atomic(
         lambda: _open_session(plugins, event, gateway, request, channel)
     )
+    session_cache.remember(session)
     pipeline.notify(plugins.hook.apigw_ws_on_connect, session=session)
     response = _json({})
     if context.subprotocol:
@@ -304,6 +305,7 @@ def _disconnect(plugins: Plugins, event: Event, gateway: ApiGateway) -> HttpResp
             logger.info("apigw_ws: repeated $disconnect of %r", event.connection_id)
             return _json({})
         raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
+    session_cache.forget([event.connection_id])
     if session is not None:
         session.connected = False
         pipeline.notify(plugins.hook.apigw_ws_on_disconnect, session=session)
@@ -317,7 +319,11 @@ def _message(
     pipeline.check_route(plugins.registry, route_key)
     body = parse_json_object(event.body, max_bytes=ws_settings.MAX_MESSAGE_BYTES)
     handler = pipeline.select_handler(plugins.registry, route_key, body, ws_settings.HANDLER_KEY)
-    session = WebSocketSession.objects.for_message(event.connection_id, gateway)
+    session = session_cache.session_for_message(
+        event.connection_id,
+        gateway,
+        permissions=bool(handler.permissions or handler.all_permissions),
+    )
     if session is None:
         raise UnknownConnection(f"no connected session {event.connection_id!r} on this gateway")
     session.api_gateway = gateway  # already loaded: spare the lazy query on reply()
