@@ -18,11 +18,19 @@ from typing import Any
 
 import attrs
 
+from .sending import MessageNotSerializable
+
 #: The ``type`` of a frame that carries replayed messages, and of the final answer.
 REPLAY_TYPE = "apigw_ws.replay"
 RESUMED_TYPE = "apigw_ws.resumed"
 #: The handler name (route ``$default``) the JS client's resume message names.
 RESUME_HANDLER = "resume"
+
+
+#: The envelope field that carries a message's id, in channel sends and background sends.
+ID_FIELD = "id"
+#: The longest id, as text, a message may bring: what the backlog and fan-out records keep.
+MAX_ID_LENGTH = 64
 
 
 def new_message_id() -> str:
@@ -32,15 +40,32 @@ def new_message_id() -> str:
 
 def stamped(data: Mapping[str, Any], *, channel: str, seq: int, message_id: str) -> dict[str, Any]:
     """Return ``data`` with the envelope fields ``id``, ``seq`` and ``channel`` set."""
-    return {**data, "id": message_id, "seq": seq, "channel": channel}
+    return {**data, ID_FIELD: message_id, "seq": seq, "channel": channel}
+
+
+def has_own_id(data: Mapping[str, Any]) -> bool:
+    """Whether ``data`` brings its own id: an ``id`` that is not ``None``, ``""`` or a bool."""
+    given = data.get(ID_FIELD)
+    return not (given is None or given == "" or isinstance(given, bool))
 
 
 def message_id_of(data: Mapping[str, Any]) -> str:
-    """Return the id ``data`` brings (its ``id``, if not empty) or a new one, as text."""
-    given = data.get("id")
-    if given is None or given == "" or isinstance(given, bool):
+    """Return the id ``data`` brings (its ``id``, see ``has_own_id``) or a new one, as text.
+
+    The app's own id is the message's identity for deduplication: clients drop a second
+    message with the same id. Raises ``MessageNotSerializable`` for one longer than
+    ``MAX_ID_LENGTH`` characters as text (it is never cut short: two ids sharing a
+    prefix would become one).
+    """
+    if not has_own_id(data):
         return new_message_id()
-    return str(given)
+    message_id = str(data[ID_FIELD])
+    if len(message_id) > MAX_ID_LENGTH:
+        raise MessageNotSerializable(
+            f"a message's {ID_FIELD!r} is at most {MAX_ID_LENGTH} characters as text,"
+            f" not {len(message_id)}"
+        )
+    return message_id
 
 
 @attrs.frozen

@@ -50,20 +50,36 @@ def test_a_background_send_is_recorded_with_its_frozen_recipients_and_ends_succe
     assert counts(local, live) == [1] * 7
 
 
-def test_every_message_of_a_fan_out_carries_its_message_id(db, ws_outbox, ws_client):
+def test_every_message_of_a_fan_out_carries_its_id(db, ws_outbox, ws_client):
     conns = [ws_client.connect() for _ in range(3)]
     results = everyone().send_message({"type": "news", "n": 1}, background=True)
     message_id = results.fanout.message_id
     assert len(message_id) == 32
     for conn in conns:
-        assert ws_outbox.json(conn) == [{"type": "news", "n": 1, "message_id": message_id}]
+        assert ws_outbox.json(conn) == [{"type": "news", "n": 1, "id": message_id}]
 
 
-def test_a_message_id_chosen_by_the_caller_is_kept(db, ws_outbox, ws_client):
+@pytest.mark.parametrize(
+    ("own", "recorded"),
+    [("order-7-shipped", "order-7-shipped"), (41, "41"), ("x" * 64, "x" * 64), (0, "0")],
+)
+def test_a_message_with_its_own_id_keeps_it_and_is_sent_as_it_was(
+    db, ws_outbox, ws_client, own, recorded
+):
     conn = ws_client.connect()
-    results = everyone().send_message({"message_id": "order-7-shipped"}, background=True)
-    assert results.fanout.message_id == "order-7-shipped"
-    assert ws_outbox.json(conn) == [{"message_id": "order-7-shipped"}]
+    results = everyone().send_message({"id": own, "n": 1}, background=True)
+    assert results.fanout.message_id == recorded
+    assert ws_outbox.json(conn) == [{"id": own, "n": 1}]
+
+
+@pytest.mark.parametrize("unusable", [None, "", False, True])
+def test_an_empty_or_boolean_id_is_replaced_where_it_stands(db, ws_outbox, ws_client, unusable):
+    conn = ws_client.connect()
+    results = everyone().send_message({"a": 1, "id": unusable, "b": 2}, background=True)
+    message_id = results.fanout.message_id
+    assert len(message_id) == 32
+    assert ws_outbox.json(conn) == [{"a": 1, "id": message_id, "b": 2}]
+    assert list(ws_outbox.json(conn)[0]) == ["a", "id", "b"]
 
 
 @pytest.mark.parametrize(
@@ -72,8 +88,8 @@ def test_a_message_id_chosen_by_the_caller_is_kept(db, ws_outbox, ws_client):
         ("plain text", "JSON object"),
         ([1, 2], "JSON object"),
         (5, "JSON object"),
-        ({"message_id": 5}, "string of 1 to 64"),
-        ({"message_id": ""}, "string of 1 to 64"),
+        ({"id": "x" * 65}, "'id' is at most 64 characters as text, not 65"),
+        ({"id": 10**64}, "'id' is at most 64 characters as text, not 65"),
     ],
 )
 def test_a_background_send_refuses_what_cannot_carry_an_id(db, data, problem):
@@ -91,9 +107,10 @@ def test_the_id_is_counted_against_the_size_limit(db, settings):
 
 def test_stamping_leaves_the_callers_json_as_it_was():
     _id, text = engine.stamp('{ "a": [1, 2.50] }  ')
-    assert text.startswith('{ "a": [1, 2.50],"message_id":"')
+    assert text == f'{{ "a": [1, 2.50],"id":"{_id}"}}'
     _id, text = engine.stamp("{}")
-    assert text == f'{{"message_id":"{_id}"}}'
+    assert text == f'{{"id":"{_id}"}}'
+    assert engine.stamp('{"id": 7,  "a": 2.50}') == ("7", '{"id": 7,  "a": 2.50}')
 
 
 def test_a_fan_out_without_connected_sessions_succeeds_at_once(db):
@@ -279,6 +296,6 @@ def test_a_watcher_past_its_budget_hands_the_watch_to_a_new_task(local, sessions
 def test_a_message_id_may_be_sent_again(db, ws_outbox, ws_client):
     conn = ws_client.connect()
     for _ in range(2):
-        everyone().send_message({"message_id": "retry-1"}, background=True)
+        everyone().send_message({"id": "retry-1"}, background=True)
     assert FanOut.objects.filter(message_id="retry-1").count() == 2
-    assert ws_outbox.json(conn) == [{"message_id": "retry-1"}] * 2
+    assert ws_outbox.json(conn) == [{"id": "retry-1"}] * 2

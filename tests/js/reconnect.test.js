@@ -202,6 +202,19 @@ test("a message id seen before is dropped; the same id in another channel is not
   assert.deepEqual(seen, ["lobby/7", "random/7", "undefined/undefined"]);
 });
 
+test("a background fan-out's copy (same id, no channel) is dropped", async () => {
+  // A fan-out worker that died mid-slice sends the slice again: the same text, one "id".
+  const { t, client } = await openClient();
+  t.last().accept();
+  const seen = [];
+  client.on("news", (m) => seen.push(m.n));
+  const id = "5f0c9a2e5f0c9a2e5f0c9a2e5f0c9a2e";
+  t.last().deliver({ type: "news", n: 1, id });
+  t.last().deliver({ type: "news", n: 1, id });
+  t.last().deliver({ type: "news", n: 2, id: "order-7" });
+  assert.deepEqual(seen, [1, 2]);
+});
+
 test('dedupeKey "" delivers every message', async () => {
   const { t, client } = await openClient({ dedupeKey: "" });
   t.last().accept();

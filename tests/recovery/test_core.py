@@ -13,6 +13,7 @@ from apigw_ws.recovery import (
     replay_frames,
     stamped,
 )
+from apigw_ws.sending import MessageNotSerializable
 
 
 def entries(*seqs):
@@ -72,6 +73,13 @@ def test_stamping_adds_the_envelope_and_keeps_the_apps_fields():
     assert len(fresh) == 32
     assert fresh != message_id_of({"text": "no id"})
     assert message_id_of({"id": True}) != "True"
+    assert message_id_of({"id": 0}) == "0"
+    assert message_id_of({"id": "x" * 64}) == "x" * 64
+
+
+def test_an_own_id_too_long_for_the_records_is_refused_not_cut_short():
+    with pytest.raises(MessageNotSerializable, match="'id' is at most 64 characters as text"):
+        message_id_of({"id": "x" * 65})
 
 
 def test_replay_frames_pack_messages_in_order_within_the_size_limit():

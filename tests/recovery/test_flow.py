@@ -7,7 +7,9 @@ resume message go through the real dispatch view.
 import pytest
 
 from apigw_ws.contrib.django.client import client_config
+from apigw_ws.contrib.django.models import BacklogMessage, FanOut
 from apigw_ws.contrib.django.sending import send_to_channel, send_to_user
+from apigw_ws.sending import MessageNotSerializable
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,33 @@ def test_channel_sends_are_stamped_with_id_seq_and_channel(recovery, ws_client, 
     first, second = ws_outbox.json(conn)
     assert (first["seq"], first["channel"], len(first["id"])) == (1, "lobby", 32)
     assert (second["seq"], second["id"], second["text"]) == (2, "77", "b")
+
+
+@pytest.mark.parametrize("data", [{"type": "chat"}, {"type": "chat", "id": "order-7"}])
+def test_a_background_channel_send_has_one_id_in_the_messages_fan_out_and_backlog(
+    recovery, ws_client, ws_outbox, data
+):
+    conns = [ws_client.connect(channel="lobby") for _ in range(2)]
+    results = send_to_channel("lobby", data, background=True)
+    [first], [second] = (ws_outbox.json(conn) for conn in conns)
+    assert first == second
+    assert (first["seq"], first["channel"]) == (1, "lobby")
+    assert first["id"] == data.get("id", first["id"])
+    assert FanOut.objects.get(pk=results.fanout.pk).message_id == first["id"]
+    assert BacklogMessage.objects.get(channel="lobby", seq=1).message_id == first["id"]
+    # A replay of it carries the same id, so a client that got it live drops the copy.
+    late = ws_client.connect(channel="lobby")
+    resume(late, {"lobby": 0})
+    messages, _answer = replayed(ws_outbox, late)
+    assert messages == [first]
+
+
+def test_a_channel_send_with_an_id_too_long_to_keep_is_refused(recovery, ws_client, ws_outbox):
+    conn = ws_client.connect(channel="lobby")
+    with pytest.raises(MessageNotSerializable, match="at most 64 characters"):
+        send_to_channel("lobby", {"id": "x" * 65})
+    assert not BacklogMessage.objects.exists()
+    assert ws_outbox.json(conn) == []
 
 
 def test_without_the_plugin_channel_sends_are_not_stamped(ws_client, ws_outbox):

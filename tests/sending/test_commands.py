@@ -89,6 +89,15 @@ def test_ws_send_background_enqueues_tasks(local, row):
     assert [received(local, cid) for cid in live] == [1, 1, 1]  # immediate backend
 
 
+def test_ws_send_background_names_the_id_every_message_carries(local, row):
+    make_sessions(row, local.open_sinks(1))
+    out = run("ws_send", "--all", "--data", '{"n": 1, "id": "notice-3"}', "--background")
+    fanout = FanOut.objects.get()
+    assert fanout.message_id == "notice-3"
+    assert '1 session(s), enqueued 1 task(s), every message with "id" notice-3' in out
+    assert f"ws_fanouts show {fanout.pk}" in out
+
+
 def test_ws_prune_marks_the_gone_and_skips_young_sessions(local, row):
     live, gone, young = local.open_sinks(3), unknown_ids(2), unknown_ids(1)
     make_sessions(row, live + gone)

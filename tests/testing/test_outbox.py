@@ -43,7 +43,7 @@ def test_a_background_send_is_captured_too(conns, ws_outbox):
     )
     assert sorted(m.connection_id for m in ws_outbox) == sorted(c.connection_id for c in conns)
     message_id = results.fanout.message_id
-    assert [m.json() for m in ws_outbox] == [{"n": 1, "message_id": message_id}] * 3
+    assert [m.json() for m in ws_outbox] == [{"n": 1, "id": message_id}] * 3
 
 
 def test_a_gone_connection_is_reported_and_marked_disconnected(conns, ws_outbox):

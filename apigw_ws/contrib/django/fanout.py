@@ -1,7 +1,7 @@
 """The life of a background fan-out: recorded, claimed, checkpointed, taken over, finished.
 
 ``start_fanout`` freezes the recipients (the connected sessions' primary keys, in chunks),
-stamps the message with the fan-out's ``message_id`` and enqueues one task per chunk.
+stamps the message with its ``id`` (the fan-out's ``message_id``) and enqueues one task per chunk.
 A task (``run_fanout``) claims a chunk under a lease, sends to its sessions a
 ``CHECKPOINT_EVERY`` at a time and, after each such slice, records the last session id
 sent and the counts, renewing the lease in the same ``UPDATE``. A worker that dies stops
@@ -31,17 +31,16 @@ from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apigw_ws.recovery import ID_FIELD, has_own_id, message_id_of
 from apigw_ws.sending import MessageNotSerializable, SendReport, encode_message
 
 from .conf import ws_settings
 from .models import FanOut, FanOutChunk, FanOutStatus, WebSocketSession
-from .models.fanout import FINISHED, UNFINISHED, new_message_id
+from .models.fanout import FINISHED, UNFINISHED
 from .sending import connected_pks, send_now
 
 logger = logging.getLogger(__name__)
 
-#: The key that carries the fan-out's id in every message it sends.
-MESSAGE_ID_FIELD = "message_id"
 #: Recipients sent between two checkpoints: at most this many get a message twice when
 #: the worker sending to them dies.
 CHECKPOINT_EVERY = 200
@@ -80,8 +79,11 @@ def worker_id() -> str:
 def stamp(text: str) -> tuple[str, str]:
     """Return ``(message id, text with the id)`` for a JSON object's ``text``.
 
-    A message that has a string ``message_id`` already keeps it (the caller chose the id);
-    otherwise a new one is added as the object's last key, the rest left byte for byte.
+    The rule is message recovery's (``message_id_of``): an object with its own ``id``
+    keeps it and is sent as it is, so a channel message recovery stamped keeps that id.
+    Otherwise a new ``id`` is added as the object's last key, the rest left byte for byte
+    (an ``id`` of ``null``, ``""`` or a bool is replaced where it stands instead, the
+    object encoded again).
     """
     try:
         data = json.loads(text)
@@ -89,20 +91,17 @@ def stamp(text: str) -> tuple[str, str]:
         data = None
     if not isinstance(data, dict):
         raise MessageNotSerializable(
-            f"background sends take a JSON object, so that every message can carry its"
-            f" {MESSAGE_ID_FIELD!r}"
+            f"background sends take a JSON object, so that every message can carry its {ID_FIELD!r}"
         )
-    if MESSAGE_ID_FIELD in data:
-        given = data[MESSAGE_ID_FIELD]
-        if not isinstance(given, str) or not 0 < len(given) <= 64:
-            raise MessageNotSerializable(
-                f"{MESSAGE_ID_FIELD!r} must be a string of 1 to 64 characters"
-            )
-        return given, text
-    message_id = new_message_id()
-    body = text.rstrip()[:-1].rstrip()  # without the closing brace
-    separator = "" if body.endswith("{") else ","
-    stamped = f"{body}{separator}{json.dumps(MESSAGE_ID_FIELD)}:{json.dumps(message_id)}}}"
+    message_id = message_id_of(data)
+    if has_own_id(data):
+        return message_id, text
+    if ID_FIELD in data:
+        stamped = encode_message({**data, ID_FIELD: message_id}).decode()
+    else:
+        body = text.rstrip()[:-1].rstrip()  # without the closing brace
+        separator = "" if body.endswith("{") else ","
+        stamped = f"{body}{separator}{json.dumps(ID_FIELD)}:{json.dumps(message_id)}}}"
     encode_message(stamped, max_bytes=ws_settings.MAX_MESSAGE_BYTES)  # the id may tip it over
     return message_id, stamped
 

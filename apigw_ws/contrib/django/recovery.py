@@ -57,7 +57,7 @@ class DatabaseBacklog:
             text = encode(seq)
             messages = BacklogMessage.objects.using(db)
             messages.create(
-                channel=channel, seq=seq, message_id=message_id[:64], payload=text, created_at=now
+                channel=channel, seq=seq, message_id=message_id, payload=text, created_at=now
             )
             messages.filter(channel=channel).filter(
                 Q(seq__lte=seq - self.max_messages) | Q(created_at__lt=now - self._age)

@@ -8,12 +8,12 @@ these rows (claims, checkpoints, takeover) is ``apigw_ws.contrib.django.fanout``
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from apigw_ws.recovery import MAX_ID_LENGTH, new_message_id
 
 
 class FanOutStatus(models.TextChoices):
@@ -27,10 +27,6 @@ class FanOutStatus(models.TextChoices):
 #: Statuses that nothing changes any more.
 FINISHED = (FanOutStatus.SUCCEEDED, FanOutStatus.FAILED, FanOutStatus.CANCELLED)
 UNFINISHED = (FanOutStatus.PENDING, FanOutStatus.RUNNING)
-
-
-def new_message_id() -> str:
-    return uuid.uuid4().hex
 
 
 class FanOutQuerySet(models.QuerySet):
@@ -51,11 +47,11 @@ class FanOut(models.Model):
 
     message_id = models.CharField(
         _("message id"),
-        max_length=64,
+        max_length=MAX_ID_LENGTH,
         db_index=True,
         default=new_message_id,
         # Not unique: a caller may send again under its own id, and clients drop the copy.
-        help_text=_("Sent in every message of the fan-out, so clients can drop duplicates."),
+        help_text=_('The "id" of every message of the fan-out, so clients can drop duplicates.'),
     )
     payload = models.TextField(_("message"), help_text=_("The JSON text each session receives."))
     status = models.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apigw_ws.recovery import MAX_ID_LENGTH
 from apigw_ws.validation import MAX_CHANNEL_NAME_LENGTH
 
 from .gateway import channel_name_validator
@@ -34,7 +35,7 @@ class BacklogMessage(models.Model):
 
     channel = models.CharField(_("channel"), max_length=MAX_CHANNEL_NAME_LENGTH)
     seq = models.BigIntegerField(_("sequence number"))
-    message_id = models.CharField(_("message id"), max_length=64)
+    message_id = models.CharField(_("message id"), max_length=MAX_ID_LENGTH)
     payload = models.TextField(_("payload"), help_text=_("The JSON text, as it was sent."))
     created_at = models.DateTimeField(_("sent at"), db_index=True)
 

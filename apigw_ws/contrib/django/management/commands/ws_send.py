@@ -146,5 +146,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"fan-out {fanout.pk}: {fanout.recipients} session(s), enqueued {len(ids)}"
-                f" task(s); follow it with `manage.py ws_fanouts show {fanout.pk}`"
+                f' task(s), every message with "id" {fanout.message_id}; follow it with'
+                f" `manage.py ws_fanouts show {fanout.pk}`"
             )
