@@ -231,7 +231,7 @@ def sqlite_lacks(database: dict[str, Any]) -> list[str]:
     return missing
 
 
-@register(Tags.database, Tags.compatibility)
+@register(Tags.compatibility)  # reads settings only: runs in every `check`, runserver included
 def check_sqlite_concurrency(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """Warn when the sessions' SQLite database would answer concurrent connects with locks."""
     from django.db import connections, router
