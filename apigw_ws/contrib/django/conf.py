@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "ALLOW_UNCHECKED_PERMISSIONS": False,
     "SESSION_CACHE": None,
+    "SESSION_CACHE_LOCAL_ENTRIES": 10000,
 }
 
 MIN_SECRET_LENGTH = 32
@@ -230,6 +231,10 @@ _TYPES: dict[str, tuple[Any, str]] = {
     "SESSION_CACHE": (
         lambda v: v is None or (isinstance(v, str) and v != ""),
         "a CACHES alias or None",
+    ),
+    "SESSION_CACHE_LOCAL_ENTRIES": (
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "an integer >= 0",
     ),
 }
 

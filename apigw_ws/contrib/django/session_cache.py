@@ -24,15 +24,22 @@ raw SQL) are not seen: call :func:`forget` or :func:`forget_users` there.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import router, transaction
 from django.db.models.base import ModelState
+from django.test.signals import setting_changed
 
+from . import near_cache
+from .compiled import CompiledQuery
 from .conf import ws_settings
 from .runtime import get_plugins
 
@@ -54,8 +61,55 @@ def get_cache() -> BaseCache | None:
     return caches[alias] if alias else None
 
 
+_near: tuple[str, Any] | None = None
+
+
+def _store() -> Any:
+    """Return what entries are read from and written to, or ``None`` without a cache.
+
+    A Redis ``SESSION_CACHE`` is fronted by this process's :class:`NearCache` (one per
+    process, see ``near_cache``); any other cache is used as it is.
+    """
+    global _near
+    alias = ws_settings.SESSION_CACHE
+    if not alias:
+        return None
+    if _near is not None and _near[0] == alias:
+        return _near[1]
+    backend = caches[alias]
+    store = _near_cache_for(backend)
+    if store is None:
+        return backend
+    _near = (alias, store)
+    return store
+
+
+def _near_cache_for(backend: BaseCache) -> Any | None:
+    from django.core.cache.backends.redis import RedisCache
+
+    size = ws_settings.SESSION_CACHE_LOCAL_ENTRIES
+    if not size or not isinstance(backend, RedisCache):
+        return None
+    address = near_cache.redis_address(backend)
+    prefix = backend.make_key(layout().prefix)
+    if address is None or backend.make_key(layout().prefix + "x") != prefix + "x":
+        return None  # several servers, an unknown scheme, or a KEY_FUNCTION of its own
+    invalidations = near_cache.Invalidations(address, prefix)
+    return near_cache.NearCache(backend, invalidations, size, layout().prefix)
+
+
+def _reset(*, setting: str, **kwargs: Any) -> None:
+    global _near
+    if setting in ("APIGW_WS", "CACHES") and _near is not None:
+        _near[1].invalidations.close()
+        _near = None
+
+
+setting_changed.connect(_reset, dispatch_uid="apigw_ws.session_cache.reset")
+
+
 class _Layout:
-    """The field names an entry holds, and the key prefix that names this layout."""
+    """The field names an entry holds, the key prefix naming this layout, and the read."""
 
     def __init__(self) -> None:
         from .models import WebSocketSession
@@ -72,11 +126,24 @@ class _Layout:
             (ENTRY_FORMAT, self.session_fields, self.user_model._meta.label, self.user_fields)
         )
         self.prefix = f"apigw_ws:s:{hashlib.sha256(shape.encode()).hexdigest()[:8]}:"
+        # The message path's one read: the session's fields and its user's (a LEFT JOIN),
+        # as the ORM writes it, compiled once per connection.
+        columns = (*self.session_fields, *(f"user__{name}" for name in self.user_fields))
+        self.by_connection = CompiledQuery(
+            lambda cid, gateway_pk: WebSocketSession.objects.filter(
+                connection_id=cid, api_gateway_id=gateway_pk, connected=True
+            ).values_list(*columns)[:1],
+            markers=(_CID_MARKER, _PK_MARKER),
+        )
+        self.user_at = self.session_fields.index("user_id")
 
     def key(self, connection_id: str) -> str:
         return self.prefix + connection_id
 
 
+#: Values no real connection id or primary key takes, where the compiled SQL's go.
+_CID_MARKER = "\x00apigw_ws connection id\x00"
+_PK_MARKER = -7_301_029_385_113
 _layout: _Layout | None = None
 
 
@@ -90,6 +157,22 @@ def layout() -> _Layout:
 # --- reading ------------------------------------------------------------------------------
 
 
+def read_session(connection_id: str, gateway: Any, *, using: str | None = None) -> Any | None:
+    """Read the connected session of ``connection_id`` on ``gateway`` and its user.
+
+    One query (the user joined in); ``password`` and ``last_login`` are left deferred,
+    exactly as on a cache hit.
+    """
+    lay = layout()
+    db = using or router.db_for_read(lay.session_model)
+    rows = lay.by_connection.rows(connection_id, gateway.pk, using=db)
+    if not rows:
+        return None
+    row, split = rows[0], len(lay.session_fields)
+    user_values = tuple(row[split:]) if row[lay.user_at] is not None else None
+    return _from_entry(lay, (tuple(row[:split]), user_values, None), gateway, db)
+
+
 def session_for_message(
     connection_id: str, gateway: Any, *, permissions: bool = False
 ) -> Any | None:
@@ -100,14 +183,14 @@ def session_for_message(
     permissions), refilling the cache.
     """
     lay = layout()
-    cache = get_cache()
-    if cache is None:
+    store = _store()
+    if store is None:
         session = lay.session_model.objects.for_message(connection_id, gateway)
         if session is not None and permissions:
             load_permissions(session.user)
         return session
     key = lay.key(connection_id)
-    entry = cache.get(key)
+    entry = store.get(key)
     if entry:
         session = _from_entry(lay, entry, gateway)
         if session is not None and permissions and entry[2] is None:
@@ -119,8 +202,10 @@ def session_for_message(
     perms = load_permissions(session.user) if _permissions_declared() else None
     # After a tombstone the read above is fresh: overwrite it. After nothing, only fill
     # what is still empty: a change may have tombstoned the key since this read began.
-    store = cache.add if entry is None else cache.set
-    store(key, _entry(lay, session, perms))
+    if entry is None:
+        store.add(key, _entry(lay, session, perms))
+    else:
+        store.set(key, _entry(lay, session, perms))
     return session
 
 
@@ -129,14 +214,14 @@ def remember(session: Any) -> None:
 
     (At once when no transaction is open; never if it rolls back.)
     """
-    cache = get_cache()
-    if cache is None:
+    store = _store()
+    if store is None:
         return
     lay = layout()
     perms = load_permissions(session.user) if _permissions_declared() else None
     entry = _entry(lay, session, perms)
     db = session._state.db or router.db_for_write(lay.session_model)
-    transaction.on_commit(lambda: cache.set(lay.key(session.connection_id), entry), using=db)
+    transaction.on_commit(lambda: store.set(lay.key(session.connection_id), entry), using=db)
 
 
 def _entry(lay: _Layout, session: Any, perms: frozenset[str] | None) -> tuple[Any, ...]:
@@ -147,21 +232,32 @@ def _entry(lay: _Layout, session: Any, perms: frozenset[str] | None) -> tuple[An
     return (values, tuple(getattr(user, name) for name in lay.user_fields), perms)
 
 
-def _from_entry(lay: _Layout, entry: tuple[Any, ...], gateway: Any) -> Any | None:
+def _from_entry(
+    lay: _Layout, entry: tuple[Any, ...], gateway: Any, db: str | None = None
+) -> Any | None:
     session_values, user_values, perms = entry
-    session = _instance(lay.session_model, lay.session_fields, session_values)
+    session = _instance(lay.session_model, lay.session_fields, session_values, db)
     if session.api_gateway_id != gateway.pk:
         return None  # connection ids are unique: it is not a session of this gateway
     user = None
     if user_values is not None:
-        user = _instance(lay.user_model, lay.user_fields, user_values)
+        user = _instance(lay.user_model, lay.user_fields, user_values, db)
         if perms is not None:
             user._perm_cache = set(perms)
     session._state.fields_cache = {"api_gateway": gateway, "user": user}
     return session
 
 
-def _instance(model: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+#: Types whose values instances may share (an entry kept in this process serves many
+#: messages): anything else is copied for each instance.
+_SHARED = frozenset(
+    {str, int, float, bool, type(None), bytes, dt.datetime, dt.date, dt.time, Decimal, UUID}
+)
+
+
+def _instance(
+    model: Any, names: tuple[str, ...], values: tuple[Any, ...], db: str | None = None
+) -> Any:
     """Make a saved instance of ``model`` from field values, as unpickling one does.
 
     Like an instance from Django's cache: no ``__init__`` and no ``pre_init`` or
@@ -169,10 +265,13 @@ def _instance(model: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> An
     every message). Fields not in ``names`` are deferred: reading one loads it.
     """
     instance = model.__new__(model)
-    instance.__dict__.update(zip(names, values, strict=True))
+    if all(type(value) in _SHARED for value in values):
+        instance.__dict__.update(zip(names, values, strict=True))
+    else:
+        instance.__dict__.update(zip(names, copy.deepcopy(values), strict=True))
     state = instance._state = ModelState()
     state.adding = False
-    state.db = router.db_for_read(model)
+    state.db = db or router.db_for_read(model)
     return instance
 
 
@@ -191,6 +290,33 @@ def _permissions_declared() -> bool:
     return _declared[1]
 
 
+_permission_query: CompiledQuery | None = None
+
+
+def _permissions_of() -> CompiledQuery:
+    """The permission query ``ModelBackend`` makes for one user, compiled once."""
+    global _permission_query
+    if _permission_query is None:
+        from django.contrib.auth.models import Permission
+        from django.db.models import Q
+
+        # One statement; the ORM compiles it faster than IN subqueries (measured), and the
+        # permission tables are small.
+        meta = layout().user_model._meta
+        direct = meta.get_field("user_permissions").related_query_name()
+        via_group = f"group__{meta.get_field('groups').related_query_name()}"
+        _permission_query = CompiledQuery(
+            lambda direct_pk, group_pk: Permission.objects.filter(
+                Q(**{direct: direct_pk}) | Q(**{via_group: group_pk})
+            )
+            .values_list("content_type__app_label", "codename")
+            .order_by()
+            .distinct(),
+            markers=(_PK_MARKER, _PK_MARKER + 1),
+        )
+    return _permission_query
+
+
 def load_permissions(user: Any) -> frozenset[str] | None:
     """Load the permission set Django's ``ModelBackend`` would check, in one query.
 
@@ -207,18 +333,8 @@ def load_permissions(user: Any) -> frozenset[str] | None:
     if hasattr(user, "_perm_cache"):
         return frozenset(user._perm_cache)
     from django.contrib.auth.models import Permission
-    from django.db.models import Q
 
-    # One statement; the ORM compiles it faster than IN subqueries (measured), and the
-    # permission tables are small.
-    meta = user._meta
-    direct = meta.get_field("user_permissions").related_query_name()
-    via_group = f"group__{meta.get_field('groups').related_query_name()}"
-    rows = (
-        Permission.objects.filter(Q(**{direct: user.pk}) | Q(**{via_group: user.pk}))
-        .values_list("content_type__app_label", "codename")
-        .distinct()
-    )
+    rows = _permissions_of().rows(user.pk, user.pk, using=router.db_for_read(Permission))
     perms = frozenset(f"{app}.{codename}" for app, codename in rows)
     user._perm_cache = set(perms)
     return perms
@@ -234,7 +350,7 @@ def forget(connection_ids: Iterable[str], *, using: str | None = None) -> None:
     commit, so that a message that read the database while the change was uncommitted
     cannot leave what it read behind. Does nothing without a ``SESSION_CACHE``.
     """
-    cache = get_cache()
+    cache = _store()
     if cache is None:
         return
     keys = [layout().key(cid) for cid in connection_ids]

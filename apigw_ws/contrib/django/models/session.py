@@ -31,14 +31,12 @@ class WebSocketSessionQuerySet(models.QuerySet):
     def for_message(self, connection_id: str, gateway: ApiGateway) -> WebSocketSession | None:
         """Return the connected session of ``connection_id`` on ``gateway`` with its user.
 
-        One read (the user joined in), no write: the message path never writes.
+        One read (the user joined in), no write: the message path never writes. The
+        user's ``password`` and ``last_login`` are deferred (one query if read).
         """
-        rows = self.select_related("user").filter(
-            connection_id=connection_id, api_gateway_id=gateway.pk, connected=True
-        )[:1]
-        for session in rows:
-            return session
-        return None
+        from ..session_cache import read_session
+
+        return read_session(connection_id, gateway, using=self.db)
 
 
 class WebSocketSession(models.Model):
