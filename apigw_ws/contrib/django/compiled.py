@@ -30,7 +30,7 @@ from django.db import connections
 
 
 class _Compiled:
-    __slots__ = ("sql", "params", "slots", "compiler", "converters")
+    __slots__ = ("compiler", "converters", "params", "slots", "sql")
 
     def __init__(self, queryset: Any, markers: Sequence[Any], using: str) -> None:
         compiler = queryset.query.get_compiler(using=using)

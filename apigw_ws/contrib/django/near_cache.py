@@ -29,6 +29,7 @@ turns this off: one Redis round trip per message).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -248,10 +249,8 @@ class Invalidations:
 
     def close(self) -> None:
         if self._sock is not None and self._pid == os.getpid():
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.close()
-            except OSError:
-                pass
         self._sock, self._buf = None, b""
 
 

@@ -306,12 +306,12 @@ def _permissions_of() -> CompiledQuery:
         direct = meta.get_field("user_permissions").related_query_name()
         via_group = f"group__{meta.get_field('groups').related_query_name()}"
         _permission_query = CompiledQuery(
-            lambda direct_pk, group_pk: Permission.objects.filter(
-                Q(**{direct: direct_pk}) | Q(**{via_group: group_pk})
-            )
-            .values_list("content_type__app_label", "codename")
-            .order_by()
-            .distinct(),
+            lambda direct_pk, group_pk: (
+                Permission.objects.filter(Q(**{direct: direct_pk}) | Q(**{via_group: group_pk}))
+                .values_list("content_type__app_label", "codename")
+                .order_by()
+                .distinct()
+            ),
             markers=(_PK_MARKER, _PK_MARKER + 1),
         )
     return _permission_query
