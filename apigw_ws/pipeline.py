@@ -1,23 +1,95 @@
-"""The request pipeline, free of Django: verify an event, pick a handler, run it.
+"""The request pipeline, free of Django: what a connect, a disconnect and a message do, in order.
 
-The Django view feeds it events and database rows; every refusal is a
-``RequestRefused`` whose ``detail`` is logged and whose ``public`` text is all the client
-sees.
+A front end (the Django view, or a Lambda handler for an ``AWS_PROXY`` integration) builds
+an ``Event``, calls :func:`verify_event` before it reads the body, then :func:`connect`,
+:func:`disconnect` or :func:`message` with a :class:`SessionStore` (where sessions live:
+the Django app's is ``apigw_ws.contrib.django.session_store``) and turns the result or
+the refusal into its own response. Every refusal is a ``RequestRefused`` whose
+``detail`` is logged and whose ``public`` text is all the client sees.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
+from . import ratelimits
 from .context import ConnectContext, MessageContext
-from .errors import BadRequest, Forbidden, NotFound
+from .errors import BadRequest, Forbidden, NotFound, RequestRefused, UnknownConnection
+from .events import Event
 from .handlers import DEFAULT_HANDLER, Handler, HandlerRegistry
 from .plugins import Plugins
-from .validation import check_api_id, check_connection_id, check_secret
+from .validation import (
+    check_api_id,
+    check_channel_name,
+    check_connection_id,
+    check_secret,
+    origin_allowed,
+    parse_json_object,
+)
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
+
+
+class Settings(Protocol):
+    """The settings the pipeline reads (``apigw_ws.contrib.django.conf.ws_settings`` is one)."""
+
+    MAX_MESSAGE_BYTES: int
+    HANDLER_KEY: str
+    ALLOWED_ORIGINS: Sequence[str]
+    RATE_LIMIT: Mapping[str, Any]
+
+
+class SessionStore(Protocol):
+    """Where a front end keeps gateways and sessions; the pipeline asks it, in order."""
+
+    def gateway(self, api_id: str) -> Any | None:
+        """Return the registered, enabled gateway of ``api_id``, or ``None``."""
+
+    def atomic(self, func: Callable[[], T]) -> T:
+        """Run ``func`` in one transaction (retried if the store is busy)."""
+
+    def login_user(self, context: ConnectContext) -> Any:
+        """Return the user a connect is logged in as without a token (or an anonymous one)."""
+
+    def open_session(self, context: ConnectContext) -> Any:
+        """Store the session of an authorized connect and return it (in ``atomic``).
+
+        Raises ``BadRequest`` if the connection id is already known.
+        """
+
+    def opened(self, session: Any) -> None:
+        """The connect's transaction committed (e.g. cache the session)."""
+
+    def session_for_message(self, connection_id: str, gateway: Any, *, permissions: bool) -> Any:
+        """Return the connected session of ``connection_id`` on ``gateway``, or ``None``.
+
+        With ``permissions``, the user's permissions are loaded too.
+        """
+
+    def user_of(self, session: Any) -> Any:
+        """Return the session's user, or an anonymous one."""
+
+    def close_session(self, connection_id: str, gateway: Any, *, load: bool) -> Any:
+        """Mark the session disconnected; return it (``load``), ``True``, ``False`` or ``None``.
+
+        ``None``: no such connection; ``False``: known, but already disconnected; the
+        session (when ``load``) or ``True``: marked disconnected now.
+        """
+
+
+class HandlerFailed(Exception):
+    """A handler (or a validator or permission check guarding it) raised.
+
+    Raised from the original exception, which stays the ``__cause__``.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(f"handler {handler.name!r} on route {handler.route!r} failed")
+        self.handler = handler
 
 
 def verify_event(event: Any, *, secrets: Sequence[str], secret_problem: str = "") -> None:
@@ -111,3 +183,124 @@ def notify(hook: Any, **kwargs: Any) -> int:
             failures += 1
             logger.exception("apigw_ws: plugin %r raised in %s", impl.plugin_name, hook.name)
     return failures
+
+
+def registered_gateway(store: SessionStore, event: Event) -> Any:
+    """Return the gateway the verified ``event`` came through; refuse an unknown api id."""
+    gateway = store.gateway(event.api_id)
+    if gateway is None:
+        raise Forbidden(f"api id {event.api_id!r} is not a registered, enabled gateway")
+    return gateway
+
+
+def _rate_limit(plugins: Plugins, settings: Settings, key: str) -> None:
+    if plugins.rate_limit_store is not None:
+        limits = settings.RATE_LIMIT
+        ratelimits.enforce(
+            plugins.rate_limit_store,
+            key,
+            limit=limits["MAX_ATTEMPTS"],
+            window=limits["WINDOW_SECONDS"],
+        )
+
+
+def connect(
+    plugins: Plugins, event: Event, store: SessionStore, settings: Settings, request: Any = None
+) -> ConnectContext:
+    """Decide a ``$connect`` and store its session; return the decided context.
+
+    In order, cheapest and most probe-resistant first: the rate limit per source IP, the
+    ``Origin``, the channel name; then, in one transaction, the token (or the login), the
+    rate limit per user, ``apigw_ws_authorize_connect`` and the session itself; then
+    ``apigw_ws_on_connect``. A refused attempt still counts against the rate limit, and
+    nothing a token backend might spend is touched before the origin and the channel have
+    passed; a connect refused after the token was checked leaves the token unspent.
+    """
+    gateway = registered_gateway(store, event)
+    if event.source_ip:
+        _rate_limit(plugins, settings, ratelimits.ip_key(event.source_ip))
+    origin = event.header("origin")
+    if origin and not origin_allowed(
+        origin, host=event.header("host"), allowed=settings.ALLOWED_ORIGINS
+    ):
+        raise Forbidden(f"origin {origin[:200]!r} is not allowed", public="Origin not allowed")
+    channel = event.query.get("channel") or gateway.default_channel_name
+    if channel:
+        check_channel_name(channel)
+    asking = ConnectContext(event=event, channel=channel, gateway=gateway, request=request)
+
+    def decide() -> tuple[Any, ConnectContext]:
+        user = None
+        if plugins.token_backend is not None:
+            user = plugins.token_backend.authenticate(asking)
+        if user is None:
+            user = store.login_user(asking)
+        if getattr(user, "is_authenticated", False):
+            _rate_limit(plugins, settings, ratelimits.user_key(user.pk))
+        context = ConnectContext(
+            event=event, channel=channel, user=user, gateway=gateway, request=request
+        )
+        authorize_connect(plugins, context)
+        return store.open_session(context), context
+
+    session, context = store.atomic(decide)
+    store.opened(session)
+    notify(plugins.hook.apigw_ws_on_connect, session=session)
+    return context
+
+
+def disconnect(plugins: Plugins, event: Event, store: SessionStore) -> None:
+    """Mark the session of a ``$disconnect`` disconnected, then ``apigw_ws_on_disconnect``.
+
+    A repeated ``$disconnect`` (API Gateway may send two, or one after logout or a 410
+    ended the session) gets the same answer and no second ``apigw_ws_on_disconnect``.
+    """
+    gateway = registered_gateway(store, event)
+    hook = plugins.hook.apigw_ws_on_disconnect
+    closed = store.close_session(event.connection_id, gateway, load=bool(hook.get_hookimpls()))
+    if closed is None:
+        raise UnknownConnection(f"disconnect of unknown connection {event.connection_id!r}")
+    if closed is False:
+        logger.info("apigw_ws: repeated $disconnect of %r", event.connection_id)
+        return
+    if closed is not True:
+        notify(hook, session=closed)
+
+
+def message(
+    plugins: Plugins, event: Event, store: SessionStore, settings: Settings, request: Any = None
+) -> tuple[Handler, Any]:
+    """Route a message to its handler and run it; return the handler and what it returned.
+
+    In order: the route, the body (a JSON object within ``MAX_MESSAGE_BYTES``), the
+    handler it names, the connected session, then validators, permission checks and the
+    handler (:func:`run_handler`). Anything but a ``RequestRefused`` raised from the last
+    three is re-raised as :class:`HandlerFailed`.
+    """
+    gateway = registered_gateway(store, event)
+    route_key = event.route_key
+    check_route(plugins.registry, route_key)
+    body = parse_json_object(event.body, max_bytes=settings.MAX_MESSAGE_BYTES)
+    handler = select_handler(plugins.registry, route_key, body, settings.HANDLER_KEY)
+    session = store.session_for_message(
+        event.connection_id,
+        gateway,
+        permissions=bool(handler.permissions or handler.all_permissions),
+    )
+    if session is None:
+        raise UnknownConnection(f"no connected session {event.connection_id!r} on this gateway")
+    context = MessageContext(
+        event=event,
+        body=body,
+        session=session,
+        user=store.user_of(session),
+        gateway=gateway,
+        request=request,
+        sender=session.send_message,
+    )
+    try:
+        return handler, run_handler(plugins, context, handler)
+    except RequestRefused:
+        raise
+    except Exception as exc:
+        raise HandlerFailed(handler) from exc
