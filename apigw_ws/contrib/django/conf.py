@@ -313,11 +313,15 @@ class WsSettings:
         Empty and non-string entries are left out here (provisioning, redaction); the
         requests themselves are refused while any is configured: see ``secret_problem``.
         """
-        value = self.GATEWAY_SECRET
-        entries = (value,) if isinstance(value, str) else value
-        if not isinstance(entries, list | tuple):
-            return ()
-        return tuple(entry for entry in entries if isinstance(entry, str) and entry)
+        if "_secrets" not in self._cache:
+            value = self.GATEWAY_SECRET
+            entries = (value,) if isinstance(value, str) else value
+            if not isinstance(entries, list | tuple):
+                entries = ()
+            self._cache["_secrets"] = tuple(
+                entry for entry in entries if isinstance(entry, str) and entry
+            )
+        return self._cache["_secrets"]
 
     @property
     def secret_problem(self) -> str:

@@ -265,10 +265,9 @@ def _instance(
     every message). Fields not in ``names`` are deferred: reading one loads it.
     """
     instance = model.__new__(model)
-    if all(type(value) in _SHARED for value in values):
-        instance.__dict__.update(zip(names, values, strict=True))
-    else:
-        instance.__dict__.update(zip(names, copy.deepcopy(values), strict=True))
+    if not _SHARED.issuperset(map(type, values)):
+        values = copy.deepcopy(values)
+    instance.__dict__.update(zip(names, values, strict=True))
     state = instance._state = ModelState()
     state.adding = False
     state.db = db or router.db_for_read(model)

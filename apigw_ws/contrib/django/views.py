@@ -36,6 +36,14 @@ logger = logging.getLogger(__name__)
 _UNPREFIXED_HEADERS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 
 
+@functools.lru_cache(maxsize=512)
+def _meta_key(name: str) -> str:
+    """Return the ``META`` key of a lower-case header name (``""`` for no header)."""
+    if not isinstance(name, str) or name != name.lower() or "_" in name:
+        return ""  # not a name Django's headers have (they have ``-`` for ``_``)
+    return _UNPREFIXED_HEADERS.get(name) or "HTTP_" + name.upper().replace("-", "_")
+
+
 class MetaHeaders(Mapping[str, str]):
     """A request's headers by lower-case name, read from ``META`` only when asked for.
 
@@ -48,20 +56,11 @@ class MetaHeaders(Mapping[str, str]):
     def __init__(self, meta: Mapping[str, Any]) -> None:
         self._meta = meta
 
-    @staticmethod
-    def _key(name: str) -> str:
-        return _UNPREFIXED_HEADERS.get(name) or "HTTP_" + name.upper().replace("-", "_")
-
     def __getitem__(self, name: str) -> str:
-        if not isinstance(name, str) or name != name.lower() or "_" in name:
-            raise KeyError(name)
-        return self._meta[self._key(name)]
+        return self._meta[_meta_key(name)]
 
     def get(self, name: str, default: Any = None) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            return default
+        return self._meta.get(_meta_key(name), default)
 
     def __iter__(self) -> Iterator[str]:
         for key in self._meta:
