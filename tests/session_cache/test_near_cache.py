@@ -146,7 +146,8 @@ def test_a_broken_subscription_drops_the_copies_and_comes_back(store, other_clie
     assert reads.calls == 2  # down: every read goes to Redis, nothing is kept
     store.invalidations._retry_at = 0
     assert store.get(K("b")) == "w"
-    assert store.invalidations.live and store.invalidations._sock is not sock
+    assert store.invalidations.live
+    assert store.invalidations._sock is not sock
     assert store.get(K("b")) == "w"
     assert reads.calls == 3  # subscribed again: kept again
 
@@ -165,7 +166,8 @@ def test_instances_built_from_one_kept_entry_do_not_share_mutable_values():
     one = sc._instance(model, ("connection_id", "extra"), values)
     two = sc._instance(model, ("connection_id", "extra"), values)
     one.extra["a"] = 2
-    assert two.extra == {"a": 1} and values[1] == {"a": 1}
+    assert two.extra == {"a": 1}
+    assert values[1] == {"a": 1}
     assert one.connection_id is values[0]  # immutable values are shared, not copied
 
 
