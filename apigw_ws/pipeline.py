@@ -15,6 +15,7 @@ from .context import ConnectContext, MessageContext
 from .errors import BadRequest, Forbidden, NotFound
 from .handlers import DEFAULT_HANDLER, Handler, HandlerRegistry
 from .plugins import Plugins
+from .protocol import SECRET_HEADER
 from .validation import check_api_id, check_connection_id, check_secret
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def verify_event(event: Any, *, secrets: Sequence[str], secret_problem: str = ""
             f"GATEWAY_SECRET {secret_problem}: every request is refused until it is fixed"
         )
     if secrets:
-        check_secret(event.header("x-apigw-ws-secret"), secrets)
+        check_secret(event.header(SECRET_HEADER), secrets)
     if not event.api_id:
         raise BadRequest("missing X-Amzn-Apigateway-Api-Id header")
     check_api_id(event.api_id)
