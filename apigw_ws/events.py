@@ -7,22 +7,25 @@ from types import MappingProxyType
 
 import attrs
 
-CONNECT = "connect"
-DISCONNECT = "disconnect"
-DEFAULT = "default"
+# The route names and their mapping live in the wire contract; imported from here too.
+from .protocol import (
+    CONNECT,
+    DEFAULT,
+    DISCONNECT,
+    PREDEFINED_ROUTE_KEYS,
+    route_key_for,
+    url_route_for,
+)
 
-#: URL route -> API Gateway route key, for the three predefined routes.
-PREDEFINED_ROUTE_KEYS = {CONNECT: "$connect", DISCONNECT: "$disconnect", DEFAULT: "$default"}
-
-
-def route_key_for(route: str) -> str:
-    """Return the API Gateway route key that the URL route ``route`` serves."""
-    return PREDEFINED_ROUTE_KEYS.get(route, route)
-
-
-def url_route_for(route_key: str) -> str:
-    """Return the URL path segment (``ws/<segment>``) of a route key."""
-    return route_key[1:] if route_key.startswith("$") else route_key
+__all__ = [
+    "CONNECT",
+    "DEFAULT",
+    "DISCONNECT",
+    "PREDEFINED_ROUTE_KEYS",
+    "Event",
+    "route_key_for",
+    "url_route_for",
+]
 
 
 def _frozen_map(value: Mapping[str, str]) -> Mapping[str, str]:

@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 
 from .errors import ConfigurationError
+from .protocol import DEFAULT_ROUTE
 from .schema import check_schema
 
-DEFAULT_ROUTE = "$default"
 DEFAULT_HANDLER = "default"
 
 #: Handler names: a letter first (so ``_private`` is impossible), then letters, digits,

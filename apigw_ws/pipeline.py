@@ -20,6 +20,7 @@ from .errors import BadRequest, Forbidden, NotFound, RequestRefused, UnknownConn
 from .events import Event
 from .handlers import DEFAULT_HANDLER, Handler, HandlerRegistry
 from .plugins import Plugins
+from .protocol import SECRET_HEADER
 from .validation import (
     check_api_id,
     check_channel_name,
@@ -106,7 +107,7 @@ def verify_event(event: Any, *, secrets: Sequence[str], secret_problem: str = ""
             f"GATEWAY_SECRET {secret_problem}: every request is refused until it is fixed"
         )
     if secrets:
-        check_secret(event.header("x-apigw-ws-secret"), secrets)
+        check_secret(event.header(SECRET_HEADER), secrets)
     if not event.api_id:
         raise BadRequest("missing X-Amzn-Apigateway-Api-Id header")
     check_api_id(event.api_id)

@@ -16,9 +16,10 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "apigw_ws.devgateway needs aiohttp: pip install 'apigw-ws[devgateway]'"
     ) from exc
 
+from apigw_ws.protocol import RouteSelector
+
 from .config import GatewayConfig
 from .faults import Faults
-from .routing import RouteSelector
 from .server import DevGateway
 from .threaded import run_in_thread
 

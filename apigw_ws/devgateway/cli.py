@@ -11,7 +11,15 @@ from typing import Any
 
 from apigw_ws import cli_types
 from apigw_ws.errors import ConfigurationError
-from apigw_ws.events import url_route_for
+from apigw_ws.protocol import (
+    AWS_API_ID_HEADER,
+    CONNECT_ROUTE,
+    DEFAULT_ROUTE,
+    DEFAULT_ROUTE_SELECTION_EXPRESSION,
+    DISCONNECT_ROUTE,
+    SECRET_HEADER,
+    url_route_for,
+)
 
 from .config import (
     DEFAULT_HOST,
@@ -159,10 +167,10 @@ def describe(config: GatewayConfig, ws_url: str, management_url: str) -> str:
         f"Route selection:     {config.route_selection_expression}",
         "Routes:",
     ]
-    keys = ["$connect", "$disconnect", *sorted(config.routes)]
+    keys = [CONNECT_ROUTE, DISCONNECT_ROUTE, *sorted(config.routes)]
     for key in keys:
         reply = ""
-        if not key.startswith(("$connect", "$disconnect")):
+        if key not in (CONNECT_ROUTE, DISCONNECT_ROUTE):
             reply = "  (route response)" if config.has_route_response(key) else "  (one-way)"
         lines.append(f"  {key:<20} POST {config.target}{url_route_for(key)}{reply}")
     return "\n".join(lines)
@@ -179,9 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         help="Base URL of the integration, e.g. http://127.0.0.1:8000/ws/",
     )
-    parser.add_argument(
-        "--api-id", default="local", help="API id sent in X-Amzn-Apigateway-Api-Id."
-    )
+    parser.add_argument("--api-id", default="local", help=f"API id sent in {AWS_API_ID_HEADER}.")
     parser.add_argument("--stage", default="local", help="Stage name (default: %(default)s).")
     parser.add_argument(
         "--route",
@@ -190,11 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY",
         help="A custom route key with an integration; repeat for more. $default always has one.",
     )
-    parser.add_argument("--route-selection-expression", default="$request.body.action")
+    parser.add_argument("--route-selection-expression", default=DEFAULT_ROUTE_SELECTION_EXPRESSION)
     parser.add_argument(
         "--secret",
         default=os.environ.get(SECRET_ENV) or None,
-        help=f"Value of the X-Apigw-Ws-Secret header (default: ${SECRET_ENV}, which keeps it"
+        help=f"Value of the {SECRET_HEADER} header (default: ${SECRET_ENV}, which keeps it"
         " out of the process list).",
     )
     parser.add_argument("-v", "--verbosity", type=int, default=1, choices=(0, 1, 2))
@@ -207,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             target=options["target"],
             api_id=options["api_id"],
             stage=options["stage"],
-            routes={"$default", *options["route"]},
+            routes={DEFAULT_ROUTE, *options["route"]},
             route_selection_expression=options["route_selection_expression"],
             secret=options["secret"],
         )

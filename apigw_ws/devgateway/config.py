@@ -12,22 +12,24 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from apigw_ws import protocol
 from apigw_ws.handlers import validate_route_key
+from apigw_ws.protocol import DEFAULT_ROUTE, RouteSelector
+from apigw_ws.protocol import DEFAULT_ROUTE_SELECTION_EXPRESSION as DEFAULT_EXPRESSION
 from apigw_ws.validation import API_ID_RE
 
 from .faults import Faults
-from .routing import DEFAULT_EXPRESSION, DEFAULT_ROUTE, RouteSelector
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 DEFAULT_STAGE = "local"
 DEFAULT_API_ID = "local"
 
-INTEGRATION_TIMEOUT = 29.0
-IDLE_TIMEOUT = 600.0
-MAX_DURATION = 7200.0
-MAX_FRAME_BYTES = 32 * 1024
-MAX_PAYLOAD_BYTES = 131072
+INTEGRATION_TIMEOUT = float(protocol.INTEGRATION_TIMEOUT_SECONDS)
+IDLE_TIMEOUT = float(protocol.IDLE_TIMEOUT_SECONDS)
+MAX_DURATION = float(protocol.MAX_CONNECTION_SECONDS)
+MAX_FRAME_BYTES = protocol.MAX_FRAME_BYTES
+MAX_PAYLOAD_BYTES = protocol.MAX_MESSAGE_BYTES
 
 
 def _target(value: str) -> str:

@@ -17,16 +17,18 @@ import attrs
 from multidict import CIMultiDict
 from yarl import URL
 
-from apigw_ws.events import url_route_for
-from apigw_ws.ids import trace_id
+from apigw_ws.protocol import (
+    CONNECT_ROUTE,
+    DISCONNECT_ROUTE,
+    GATEWAY_OWNED_HEADERS,
+    GATEWAY_OWNED_PREFIXES,
+    integration_headers,
+    url_route_for,
+)
 
 from .config import GatewayConfig
-from .routing import CONNECT_ROUTE, DISCONNECT_ROUTE
 
-EVENT_TYPES = {CONNECT_ROUTE: "CONNECT", DISCONNECT_ROUTE: "DISCONNECT"}
-
-# Headers a proxy never forwards, and those only the gateway may set: a client that
-# sends its own X-Apigw-Ws-Source-Ip or Connectionid must not reach Django with it.
+# Headers a proxy never forwards; those only the gateway may set are in the protocol.
 _HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -43,8 +45,6 @@ _HOP_BY_HOP = frozenset(
         "expect",
     }
 )
-_GATEWAY_OWNED_PREFIXES = ("x-apigw-ws-", "x-amzn-", "x-forwarded-")
-_GATEWAY_OWNED = frozenset({"connectionid", "x-real-ip"})
 
 
 @attrs.frozen
@@ -84,9 +84,9 @@ def forwardable(headers: Mapping[str, str]) -> CIMultiDict[str]:
     kept: CIMultiDict[str] = CIMultiDict()
     for name, value in headers.items():
         lower = name.lower()
-        if lower in _HOP_BY_HOP or lower in _GATEWAY_OWNED:
+        if lower in _HOP_BY_HOP or lower in GATEWAY_OWNED_HEADERS:
             continue
-        if lower.startswith(_GATEWAY_OWNED_PREFIXES):
+        if lower.startswith(GATEWAY_OWNED_PREFIXES):
             continue
         kept.add(name, value)
     return kept
@@ -118,26 +118,18 @@ class Integration:
 
     def headers(self, route_key: str, client: Client) -> CIMultiDict[str]:
         """Return the headers API Gateway's integration sends on ``route_key``."""
-        config = self.config
-        headers: CIMultiDict[str] = CIMultiDict(
-            {
-                "Connectionid": client.connection_id,
-                "X-Amzn-Apigateway-Api-Id": config.api_id,
-                "X-Amzn-Trace-Id": trace_id(),
-                "X-Forwarded-For": client.forwarded_for,
-                "X-Forwarded-Port": str(client.port),
-                "X-Forwarded-Proto": client.scheme,
-                "X-Apigw-Ws-Api-Id": config.api_id,
-                "X-Apigw-Ws-Source-Ip": client.source_ip,
-                "X-Apigw-Ws-Route-Key": route_key,
-                "X-Apigw-Ws-Event-Type": EVENT_TYPES.get(route_key, "MESSAGE"),
-            }
+        return CIMultiDict(
+            integration_headers(
+                route_key,
+                connection_id=client.connection_id,
+                api_id=self.config.api_id,
+                source_ip=client.source_ip,
+                forwarded_for=client.forwarded_for,
+                port=client.port,
+                scheme=client.scheme,
+                secret=self.config.secret,
+            )
         )
-        if config.secret is not None:
-            headers["X-Apigw-Ws-Secret"] = config.secret
-        if route_key != CONNECT_ROUTE:
-            headers["User-Agent"] = f"AmazonAPIGateway_{config.api_id}"
-        return headers
 
     def url(self, route_key: str, query: str = "") -> URL:
         url = self.config.target + url_route_for(route_key)

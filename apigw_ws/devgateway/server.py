@@ -21,6 +21,7 @@ from aiohttp import WSMsgType, web
 
 from apigw_ws.ids import request_id
 from apigw_ws.log_redaction import redact_loggers
+from apigw_ws.protocol import CONNECT_ROUTE, DISCONNECT_ROUTE
 
 from .config import GatewayConfig
 from .connections import (
@@ -32,7 +33,6 @@ from .connections import (
     State,
 )
 from .integration import Client, Integration
-from .routing import CONNECT_ROUTE, DISCONNECT_ROUTE
 
 logger = logging.getLogger("apigw_ws.devgateway")
 

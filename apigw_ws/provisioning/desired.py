@@ -17,35 +17,26 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from apigw_ws.events import PREDEFINED_ROUTE_KEYS, url_route_for
+from apigw_ws import protocol
+from apigw_ws.protocol import (
+    CONTEXT_HEADERS,
+    DEFAULT_ROUTE_SELECTION_EXPRESSION,
+    HEADER_PARAMETER,
+    SECRET_HEADER,
+    url_route_for,
+)
 
 from .errors import InvalidGatewaySpec
 
-CONNECT_KEY = PREDEFINED_ROUTE_KEYS["connect"]
-DISCONNECT_KEY = PREDEFINED_ROUTE_KEYS["disconnect"]
-DEFAULT_KEY = PREDEFINED_ROUTE_KEYS["default"]
+CONNECT_KEY = protocol.CONNECT_ROUTE
+DISCONNECT_KEY = protocol.DISCONNECT_ROUTE
+DEFAULT_KEY = protocol.DEFAULT_ROUTE
 
 INTEGRATION_TYPE = "HTTP_PROXY"
 INTEGRATION_METHOD = "POST"
 PAYLOAD_FORMAT_VERSION = "1.0"
-TIMEOUT_MILLIS = 29000  # API Gateway's maximum
-ROUTE_RESPONSE_KEY = "$default"
-
-# The header names exactly as the dispatch view (views.py, pipeline.py) reads them.
-SECRET_HEADER = "X-Apigw-Ws-Secret"
-#: header -> the ``context.*`` variable API Gateway puts in it; never client-settable.
-CONTEXT_HEADERS: Mapping[str, str] = MappingProxyType(
-    {
-        "Connectionid": "context.connectionId",
-        # Not X-Amzn-Apigateway-Api-Id: AWS owns the x-amzn- names (and sets that one itself
-        # on message routes); the view reads this one first.
-        "X-Apigw-Ws-Api-Id": "context.apiId",
-        "X-Apigw-Ws-Source-Ip": "context.identity.sourceIp",
-        "X-Apigw-Ws-Route-Key": "context.routeKey",
-        "X-Apigw-Ws-Event-Type": "context.eventType",
-    }
-)
-HEADER_PARAMETER = "integration.request.header.{}"
+TIMEOUT_MILLIS = protocol.INTEGRATION_TIMEOUT_SECONDS * 1000  # API Gateway's maximum
+ROUTE_RESPONSE_KEY = protocol.DEFAULT_ROUTE
 
 API_NAME_RE = re.compile(r"^[A-Za-z0-9 _-]{1,128}$")
 STAGE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -234,7 +225,7 @@ def build_spec(
     target_base_endpoint: str,
     route_keys: Iterable[str],
     description: str = "",
-    route_selection_expression: str = "$request.body.action",
+    route_selection_expression: str = DEFAULT_ROUTE_SELECTION_EXPRESSION,
     stage_name: str = "production",
     stage_description: str = "",
     tags: Mapping[str, str] | None = None,

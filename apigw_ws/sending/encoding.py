@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from ..errors import ApigwWsError
+from ..protocol import MAX_MESSAGE_BYTES
 
-DEFAULT_MAX_BYTES = 131072
+DEFAULT_MAX_BYTES = MAX_MESSAGE_BYTES
 
 
 class MessageTooLarge(ApigwWsError, ValueError):

@@ -1,9 +1,10 @@
 """A client that sends connect, message and disconnect requests exactly as API Gateway does.
 
 The headers are those an ``HTTP_PROXY`` integration provisioned by ``apigw_ws`` delivers
-(and that ``ws_devgateway`` sends): on ``$connect`` the browser's handshake headers, on
-every route the mapped ``connectionId``, the secret header, the source IP, route key and
-event type, and the forwarding and trace headers API Gateway adds.
+(and that ``ws_devgateway`` sends, built by the same ``protocol.integration_headers``): on
+``$connect`` the browser's handshake headers, on every route the mapped ``connectionId``,
+api id, source IP, route key and event type, the secret header, and the forwarding and
+trace headers API Gateway adds.
 """
 
 from __future__ import annotations
@@ -19,15 +20,24 @@ from urllib.parse import urlencode
 
 import attrs
 
-from apigw_ws.events import route_key_for, url_route_for
-from apigw_ws.ids import new_connection_id, trace_id
+from apigw_ws.ids import new_connection_id
+from apigw_ws.protocol import (
+    ACTION_KEY,
+    CONNECT_ROUTE,
+    DEFAULT,
+    DEFAULT_ROUTE,
+    DEFAULT_ROUTE_SELECTION_EXPRESSION,
+    USER_AGENT_HEADER,
+    RouteSelector,
+    integration_headers,
+    route_key_for,
+    url_route_for,
+)
 
 BROWSER_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
     " Chrome/130.0.0.0 Safari/537.36"
 )
-#: The body key API Gateway's default route selection expression reads.
-ACTION_KEY = "action"
 #: The api id of the ``ws_gateway`` fixture's row.
 TEST_API_ID = "testapi123"
 
@@ -53,32 +63,28 @@ def gateway_headers(
 ) -> dict[str, str]:
     """Return the headers API Gateway sends on URL route ``route`` (``connect``, ``default``...)."""
     route_key = route_key_for(route)
-    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
     headers = {
         "Host": host,
-        "X-Amzn-Apigateway-Api-Id": api_id,
-        "Connectionid": connection_id,
-        "X-Forwarded-For": source_ip,
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-Proto": "https",
-        "X-Amzn-Trace-Id": trace_id(),
-        "X-Apigw-Ws-Source-Ip": source_ip,
-        "X-Apigw-Ws-Route-Key": route_key,
-        "X-Apigw-Ws-Event-Type": event_type,
+        **integration_headers(
+            route_key,
+            connection_id=connection_id,
+            api_id=api_id,
+            source_ip=source_ip,
+            forwarded_for=source_ip,
+            port=443,
+            scheme="https",
+            secret=secret,
+        ),
     }
-    if secret is not None:
-        headers["X-Apigw-Ws-Secret"] = secret
-    if route_key == "$connect":
+    if route_key == CONNECT_ROUTE:
         headers |= {
-            "User-Agent": BROWSER_UA,
+            USER_AGENT_HEADER: BROWSER_UA,
             "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
             "Sec-WebSocket-Version": "13",
             "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
         }
         if origin:
             headers["Origin"] = origin
-    else:
-        headers["User-Agent"] = f"AmazonAPIGateway_{api_id}"
     return headers
 
 
@@ -369,8 +375,8 @@ class GatewayClient:
             if body is not None:
                 usage_error("send(body) takes one body; send(handler_name, body) takes two")
             payload = handler
-        if route == "$default":
-            route = "default"
+        if route == DEFAULT_ROUTE:
+            route = DEFAULT
         url_route = route or _selected_route(payload)
         return self.post(url_route, connection_id, body=payload, headers=headers)
 
@@ -389,7 +395,7 @@ class GatewayClient:
         route_key = route_key_for(url_route_for(route)) if route else None
         if route_key is None:
             found = [h for h in registry if h.name == name]
-            route_key = found[0].route if len(found) == 1 else "$default"
+            route_key = found[0].route if len(found) == 1 else DEFAULT_ROUTE
         if registry.get(route_key, name) is None:
             known = ", ".join(f"{h.name} ({h.route})" for h in registry) or "none"
             usage_error(
@@ -400,7 +406,7 @@ class GatewayClient:
                 f" refused, send the raw body: send({{{ws_settings.HANDLER_KEY!r}: {name!r}}})."
             )
         payload = {**body, ws_settings.HANDLER_KEY: name}
-        if route_key != "$default":
+        if route_key != DEFAULT_ROUTE:
             payload[ACTION_KEY] = route_key
         return route_key, payload
 
@@ -415,11 +421,10 @@ def _selected_route(body: Any) -> str:
     """Return the URL route API Gateway's ``$request.body.action`` selection picks."""
     from apigw_ws.contrib.django.runtime import get_plugins
 
-    try:
-        message = json.loads(body) if isinstance(body, bytes | str) else body
-    except (ValueError, RecursionError):
-        return "default"
-    action = message.get(ACTION_KEY) if isinstance(message, dict) else None
-    if isinstance(action, str) and not action.startswith("$"):  # messages never pick $...
-        return action if action in get_plugins().registry.routes() else "default"
-    return "default"
+    if isinstance(body, str):
+        body = body.encode()
+    elif not isinstance(body, bytes):
+        body = json.dumps(body).encode()
+    routes = {DEFAULT_ROUTE, *get_plugins().registry.routes()}
+    selector = RouteSelector.parse(DEFAULT_ROUTE_SELECTION_EXPRESSION, routes)
+    return url_route_for(selector.select(body) or DEFAULT_ROUTE)

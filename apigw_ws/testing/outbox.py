@@ -23,8 +23,10 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
+from apigw_ws.protocol import MAX_MESSAGE_BYTES
+
 #: API Gateway's limit on a ``post_to_connection`` payload.
-MAX_PAYLOAD_BYTES = 131072
+MAX_PAYLOAD_BYTES = MAX_MESSAGE_BYTES
 _PATH_MARK = "/@connections/"
 _ERROR_CODES = {
     403: "ForbiddenException",

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import attrs
 from hypothesis import strategies as st
 
+from apigw_ws import protocol
 from apigw_ws.handlers import _MARK, DEFAULT_HANDLER, DEFAULT_ROUTE, HANDLER_NAME_RE, Handler
 from apigw_ws.schema import types_of
 from apigw_ws.validation import (
@@ -52,7 +53,7 @@ __all__ = [
     "users",
 ]
 
-AWS_MAX_MESSAGE_BYTES = 131072
+AWS_MAX_MESSAGE_BYTES = protocol.MAX_MESSAGE_BYTES
 
 # No CR, LF or NUL: HTTP servers refuse them in a header line before Django sees it,
 # and Django's test client cannot send CR or LF. Surrogates cannot be encoded at all.
@@ -60,13 +61,14 @@ _HEADER_CHARS = st.characters(exclude_characters="\r\n\x00", exclude_categories=
 _HEADER_TEXT = st.text(_HEADER_CHARS, max_size=60)
 # Headers the dispatch view reads, or that API Gateway sets.
 _KNOWN_HEADERS = (
-    "Connectionid",
-    "X-Amzn-Apigateway-Api-Id",
-    "X-Apigw-Ws-Secret",
-    "X-Apigw-Ws-Source-Ip",
-    "X-Apigw-Ws-Route-Key",
-    "X-Apigw-Ws-Event-Type",
-    "X-Forwarded-For",
+    protocol.CONNECTION_ID_HEADER,
+    protocol.AWS_API_ID_HEADER,
+    protocol.API_ID_HEADER,
+    protocol.SECRET_HEADER,
+    protocol.SOURCE_IP_HEADER,
+    protocol.ROUTE_KEY_HEADER,
+    protocol.EVENT_TYPE_HEADER,
+    protocol.FORWARDED_FOR_HEADER,
     "Origin",
     "Cookie",
     "User-Agent",
@@ -386,7 +388,7 @@ class GatewayRequest:
     body: bytes = b""
 
 
-_CONNECT_ROUTES = ("connect", "disconnect")
+_CONNECT_ROUTES = (protocol.CONNECT, protocol.DISCONNECT)
 
 
 def gateway_requests(
@@ -405,10 +407,10 @@ def gateway_requests(
     handler only on a connected session: connect it first).
     """
     ids = st.just(connection_id) if connection_id else connection_ids()
-    if route == "connect":
+    if route == protocol.CONNECT:
         queries = st.one_of(st.just(""), channel_names().map(lambda c: urlencode({"channel": c})))
         payloads = st.just(b"")
-    elif route == "disconnect":
+    elif route == protocol.DISCONNECT:
         queries, payloads = st.just(""), st.just(b"")
     else:
         queries = st.just("")
@@ -440,20 +442,27 @@ def malformed_requests(
     """
     base = gateway_requests(route, api_id=api_id, secret=secret, connection_id=connection_id)
 
-    def without(name: str) -> Callable[[GatewayRequest], GatewayRequest]:
-        return lambda r: attrs.evolve(r, headers={k: v for k, v in r.headers.items() if k != name})
+    def without(names: tuple[str, ...]) -> Callable[[GatewayRequest], GatewayRequest]:
+        return lambda r: attrs.evolve(
+            r, headers={k: v for k, v in r.headers.items() if k not in names}
+        )
 
     def with_headers(r: GatewayRequest, extra: dict[str, str]) -> GatewayRequest:
         return attrs.evolve(r, headers={**r.headers, **extra})
 
-    required = ["Connectionid", "X-Amzn-Apigateway-Api-Id", "X-Apigw-Ws-Secret"]
+    # The api id is missing only when both headers that may carry it are.
+    required = [
+        (protocol.CONNECTION_ID_HEADER,),
+        (protocol.AWS_API_ID_HEADER, protocol.API_ID_HEADER),
+        (protocol.SECRET_HEADER,),
+    ]
     return st.one_of(
         st.tuples(base, st.sampled_from(required)).map(lambda p: without(p[1])(p[0])),
         st.tuples(base, bad_connection_ids()).map(
-            lambda p: with_headers(p[0], {"Connectionid": p[1]})
+            lambda p: with_headers(p[0], {protocol.CONNECTION_ID_HEADER: p[1]})
         ),
         st.tuples(base, st.text(_HEADER_CHARS, max_size=80)).map(
-            lambda p: with_headers(p[0], {"X-Apigw-Ws-Secret": p[1]})
+            lambda p: with_headers(p[0], {protocol.SECRET_HEADER: p[1]})
         ),
         st.tuples(base, hostile_headers()).map(lambda p: with_headers(p[0], p[1])),
         st.tuples(base, hostile_queries()).map(lambda p: attrs.evolve(p[0], query=p[1])),

@@ -231,7 +231,8 @@ def test_a_missing_or_malformed_api_id_is_a_bad_request(
         route,
         target(victim, route),
         body=b"{}",
-        headers={"X-Amzn-Apigateway-Api-Id": api_id},
+        # Both headers that may carry the api id: the mapped one is read first.
+        headers={"X-Amzn-Apigateway-Api-Id": api_id, "X-Apigw-Ws-Api-Id": api_id},
     )
     refused(response, 400, "Bad request", detail)
 

@@ -1,59 +1,9 @@
-"""Route selection and configuration, without sockets."""
+"""The gateway's configuration, without sockets (route selection: tests/core/test_protocol.py)."""
 
 import pytest
 
-from apigw_ws.devgateway import Faults, GatewayConfig, RouteSelector
+from apigw_ws.devgateway import Faults, GatewayConfig
 from apigw_ws.errors import ConfigurationError
-
-
-def select(body, routes=("$default", "chat"), expression="$request.body.action"):
-    return RouteSelector.parse(expression, routes).select(body)
-
-
-@pytest.mark.parametrize(
-    ("body", "route"),
-    [
-        (b'{"action": "chat"}', "chat"),
-        (b'{"action": "unknown"}', "$default"),
-        (b'{"text": "no action"}', "$default"),
-        (b'{"action": 5}', "$default"),
-        (b'{"action": {"nested": 1}}', "$default"),
-        (b'["action", "chat"]', "$default"),
-        (b"not json", "$default"),
-        (b"", "$default"),
-        (b'{"action": "$connect"}', "$default"),
-        (b'{"action": "$disconnect"}', "$default"),
-    ],
-)
-def test_messages_go_to_the_route_their_action_names_else_default(body, route):
-    assert select(body) == route
-
-
-def test_messages_can_never_select_connect_or_disconnect_even_if_listed():
-    assert select(b'{"action": "$connect"}', routes=("$default", "$connect")) == "$default"
-
-
-def test_without_a_default_route_an_unmatched_message_has_no_route():
-    assert select(b'{"action": "other"}', routes=("chat",)) is None
-    assert select(b'{"action": "chat"}', routes=("chat",)) == "chat"
-
-
-def test_dotted_paths_select_nested_keys():
-    assert select(b'{"meta": {"route": "chat"}}', expression="$request.body.meta.route") == "chat"
-
-
-def test_templates_join_literal_text_and_body_keys():
-    selector = RouteSelector.parse("${request.body.a}-${request.body.b}", ("x-y",))
-    assert selector.select(b'{"a": "x", "b": "y"}') == "x-y"
-    assert selector.select(b'{"a": "x"}') is None
-
-
-@pytest.mark.parametrize(
-    "expression", ["$request.header.action", "action", "$request.body.", "${request.body.a}$x"]
-)
-def test_unsupported_expressions_are_refused_up_front(expression):
-    with pytest.raises(ValueError, match="route selection expression"):
-        RouteSelector.parse(expression, ("$default",))
 
 
 def test_config_defaults_are_api_gateways_limits():

@@ -14,6 +14,7 @@ from django.middleware.csrf import get_token
 from django.urls import NoReverseMatch, reverse
 
 from apigw_ws.errors import ConfigurationError
+from apigw_ws.protocol import MAX_FRAME_BYTES
 from apigw_ws.recovery import RESUME_HANDLER
 from apigw_ws.sending import endpoint_url
 from apigw_ws.validation import MAX_CHANNEL_NAME_LENGTH, channel_name_problem
@@ -22,8 +23,6 @@ from .conf import ws_settings
 from .models import ApiGateway
 from .recovery import backlog_store
 
-#: API Gateway refuses client frames over 32 KB, and browsers send a message as one frame.
-MAX_FRAME_BYTES = 32 * 1024
 TOKEN_URL_NAME = "apigw_ws:token"
 
 _NOT_CHANNEL_CHARS = re.compile(r"[^A-Za-z0-9_-]+")

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from apigw_ws.plugins import DEFAULT_PLUGINS
+from apigw_ws.protocol import MAX_MESSAGE_BYTES as AWS_MAX_MESSAGE_BYTES
 from apigw_ws.validation import parse_allowed_origin, secrets_problem
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "BLOCKED_PLUGINS": [],
     "LOAD_ENTRY_POINTS": True,
     "HANDLER_KEY": "handler",
-    "MAX_MESSAGE_BYTES": 131072,
+    "MAX_MESSAGE_BYTES": AWS_MAX_MESSAGE_BYTES,
     "REGION": None,
     "ENDPOINT_URL": None,
     "AWS_PROFILE": None,
@@ -58,7 +59,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 MIN_SECRET_LENGTH = 32
-AWS_MAX_MESSAGE_BYTES = 131072
 
 
 @attrs.frozen

@@ -25,6 +25,14 @@ from apigw_ws import pipeline
 from apigw_ws.context import Reply
 from apigw_ws.errors import BadRequest, PayloadTooLarge, RequestRefused, RetryLater
 from apigw_ws.events import CONNECT, DISCONNECT, Event
+from apigw_ws.protocol import (
+    API_ID_HEADER_LOWER,
+    AWS_API_ID_HEADER,
+    AWS_API_ID_HEADER_LOWER,
+    CONNECTION_ID_HEADER,
+    CONNECTION_ID_HEADER_LOWER,
+    SOURCE_IP_HEADER_LOWER,
+)
 
 from . import busy
 from .conf import ws_settings
@@ -83,7 +91,7 @@ def _normalized_ip(candidate: str) -> str:
 
 def _source_ip(headers: Mapping[str, str], meta: Mapping[str, Any]) -> str:
     # The mapped context.identity.sourceIp; never the client-chosen X-Forwarded-For.
-    return _normalized_ip(headers.get("x-apigw-ws-source-ip", "")) or _normalized_ip(
+    return _normalized_ip(headers.get(SOURCE_IP_HEADER_LOWER, "")) or _normalized_ip(
         meta.get("REMOTE_ADDR", "")
     )
 
@@ -93,10 +101,10 @@ def event_from_request(request: HttpRequest, route: str) -> Event:
     headers = MetaHeaders(request.META)
     return Event(
         route=route,
-        connection_id=headers.get("connectionid", ""),
+        connection_id=headers.get(CONNECTION_ID_HEADER_LOWER, ""),
         # The mapped context.apiId where provisioning set it up (AWS may not send its own
         # X-Amzn-Apigateway-Api-Id on $connect); AWS's header otherwise.
-        api_id=headers.get("x-apigw-ws-api-id") or headers.get("x-amzn-apigateway-api-id", ""),
+        api_id=headers.get(API_ID_HEADER_LOWER) or headers.get(AWS_API_ID_HEADER_LOWER, ""),
         headers=MappingProxyType(headers),
         source_ip=_source_ip(headers, request.META),
     )
@@ -135,8 +143,8 @@ def _refusal(exc: RequestRefused, request: HttpRequest, route: str) -> HttpRespo
         route[:64],
         exc.status,
         exc.detail,
-        request.headers.get("X-Amzn-Apigateway-Api-Id", "")[:64],
-        request.headers.get("Connectionid", "")[:140],
+        request.headers.get(AWS_API_ID_HEADER, "")[:64],
+        request.headers.get(CONNECTION_ID_HEADER, "")[:140],
     )
     response = _json({"error": exc.public}, status=exc.status)
     if isinstance(exc, RetryLater):
