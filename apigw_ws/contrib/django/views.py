@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apigw_ws import pipeline, ratelimits
-from apigw_ws.builtin_plugins.login_binding import lock_user
 from apigw_ws.context import ConnectContext, MessageContext, Reply
+from apigw_ws.contrib.django.login_binding import lock_user
 from apigw_ws.errors import (
     BadRequest,
     Forbidden,
