@@ -15,5 +15,6 @@ from .runtime import get_plugins
 
 def plugin_loaded(name: str) -> bool:
     """Return whether the plugin module ``name`` is one of the loaded plugins."""
-    module = sys.modules.get(name)  # never imported: certainly not loaded
-    return module is not None and get_plugins().manager.is_registered(module)
+    manager = get_plugins().manager  # first: loading imports the plugin's module
+    module = sys.modules.get(name)
+    return module is not None and manager.is_registered(module)
