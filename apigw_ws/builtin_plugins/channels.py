@@ -1,26 +1,18 @@
 """Channel access: who may join a channel, at connect and with the ``change_channel`` handler.
 
 Rules are ``ChannelPermission`` rows (exact names or ``*``/``?`` patterns, edited in the
-admin). A channel no row matches is allowed when ``APIGW_WS["CHANNELS"]["ALLOW_UNLISTED"]``
-is true (the default), refused otherwise.
+admin); the Django app holds them and decides with them
+(``apigw_ws.contrib.django.channel_access``), and also re-decides when a user's access
+may have changed.
 
 The checks go through the hooks, never through the handler itself: joining at connect is
 an ``apigw_ws_authorize_connect`` vote, switching is an ``apigw_ws_check_permission`` vote
 on any handler named ``change_channel``. A project that wants other rules lists its own
 plugin instead of this one and may register :func:`change_channel` itself.
-
-Access is decided again when it may change: when a user row is saved (``is_staff``,
-``is_superuser``, ``is_active``), when a user's groups or permissions change, or a group's
-permissions. Each connected session of the users concerned whose channel they may no
-longer join is ended (marked disconnected, closed through the Management API). Not seen:
-changes that bypass the ORM's signals (``QuerySet.update()``, raw SQL) and edits of the
-``ChannelPermission`` rules themselves: call :func:`recheck_users` there.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable
 from typing import Any
 
 from apigw_ws.errors import BadRequest
@@ -31,30 +23,16 @@ from apigw_ws.validation import channel_name_problem, check_channel_name
 CHANGE_CHANNEL = "change_channel"
 
 
-def may_join(user: Any, channel: str) -> bool:
-    """Return whether ``user`` may join ``channel`` under the ``ChannelPermission`` rules."""
-    from apigw_ws.contrib.django.conf import ws_settings
-    from apigw_ws.contrib.django.models import ChannelPermission
-
-    rule = ChannelPermission.objects.for_channel(channel)
-    if rule is None:
-        return bool(ws_settings.CHANNELS["ALLOW_UNLISTED"])
-    return rule.allows(user)
-
-
 @handler(name=CHANGE_CHANNEL, required_keys=("channel",), max_bytes=1024)
 def change_channel(ctx: Any) -> dict[str, str]:
     """Move this connection to ``body["channel"]``; answer ``{"channel": name}``."""
-    from apigw_ws.contrib.django.models import WebSocketSession
-    from apigw_ws.contrib.django.session_cache import forget
+    from apigw_ws.contrib.django.channel_access import move_to_channel
 
     channel = ctx.body.get("channel")
     if not isinstance(channel, str):
         raise BadRequest("change_channel: 'channel' is not a string", public="Invalid channel")
     check_channel_name(channel)
-    WebSocketSession.objects.filter(pk=ctx.session.pk, connected=True).update(channel_name=channel)
-    forget([ctx.session.connection_id])
-    ctx.session.channel_name = channel
+    move_to_channel(ctx.session, channel)
     return {"channel": channel}
 
 
@@ -65,6 +43,8 @@ def apigw_ws_register_handlers(register: Any) -> None:
 
 @hookimpl
 def apigw_ws_authorize_connect(context: Any) -> bool | None:
+    from apigw_ws.contrib.django.channel_access import may_join
+
     if not context.channel:
         return None  # no channel joined, nothing to decide
     return may_join(context.user, context.channel)
@@ -72,6 +52,8 @@ def apigw_ws_authorize_connect(context: Any) -> bool | None:
 
 @hookimpl
 def apigw_ws_check_permission(context: Any, handler: Any) -> bool | None:
+    from apigw_ws.contrib.django.channel_access import may_join
+
     if handler.name != CHANGE_CHANNEL:
         return None
     channel = context.body.get("channel")
@@ -80,107 +62,15 @@ def apigw_ws_check_permission(context: Any, handler: Any) -> bool | None:
     return may_join(context.user, channel)
 
 
-#: User fields that ``ChannelPermission.allows`` reads.
-_ACCESS_FIELDS = frozenset({"is_staff", "is_superuser", "is_active"})
+def __getattr__(name: str) -> Any:
+    # The names that lived here before the Django app took them: still importable from
+    # here, and only once asked for, so importing this module loads no Django.
+    if name == "may_join":
+        from apigw_ws.contrib.django.channel_access import may_join
 
+        return may_join
+    if name == "recheck_users":
+        from apigw_ws.contrib.django.channel_access import recheck_users
 
-def recheck_users(user_ids: Iterable[Any], *, using: str | None = None) -> int:
-    """End the connected sessions of ``user_ids`` that may no longer be in their channel.
-
-    Return how many were ended. Each user is read again, so cached permissions are fresh.
-    """
-    from django.contrib.auth import get_user_model
-    from django.db import router
-
-    from apigw_ws.builtin_plugins.login_binding import end_sessions
-    from apigw_ws.contrib.django.models import WebSocketSession
-
-    db = using or router.db_for_write(WebSocketSession)
-    ids = set(user_ids)
-    if not ids:
-        return 0
-    sessions = WebSocketSession.objects.using(db).filter(user_id__in=ids, connected=True)
-    channels = set(sessions.exclude(channel_name="").values_list("user_id", "channel_name"))
-    if not channels:
-        return 0
-    users = get_user_model()._default_manager.using(db).in_bulk({uid for uid, _ in channels})
-    denied = [(uid, name) for uid, name in channels if not may_join(users.get(uid), name)]
-    ended = 0
-    for uid, name in denied:
-        ended += end_sessions(
-            sessions.filter(user_id=uid, channel_name=name),
-            reason=f"user {uid}: no longer allowed in channel {name!r}",
-            using=db,
-        )
-    return ended
-
-
-def _plugin_loaded() -> bool:
-    from apigw_ws.contrib.django.runtime import get_plugins
-
-    return get_plugins().manager.is_registered(sys.modules[__name__])
-
-
-def _after_user_save(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    update_fields = kwargs.get("update_fields")
-    if created or kwargs.get("raw"):
-        return
-    if update_fields is not None and not _ACCESS_FIELDS & set(update_fields):
-        return  # e.g. update_last_login: no query on every login
-    if _plugin_loaded():
-        recheck_users([instance.pk], using=kwargs.get("using"))
-
-
-def _users_of(instance: Any, model: Any, pk_set: Any, reverse: bool) -> set[Any]:
-    """Return the users an m2m change concerns; ``pk_set=None``: all currently related."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    users = get_user_model()._default_manager
-    if isinstance(instance, Group) and model is not users.model:  # group.permissions
-        return set(instance.user_set.values_list("pk", flat=True))
-    if not reverse:  # user.groups / user.user_permissions
-        return {instance.pk}
-    if model is users.model:  # group.user_set / permission.user_set
-        if pk_set is None:
-            return set(instance.user_set.values_list("pk", flat=True))
-        return set(pk_set)
-    # permission.group_set
-    groups = instance.group_set.all() if pk_set is None else pk_set
-    return set(users.filter(groups__in=groups).values_list("pk", flat=True))
-
-
-def _on_m2m_changed(
-    sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
-) -> None:
-    if action not in ("post_add", "post_remove", "post_clear", "pre_clear"):
-        return
-    if not _plugin_loaded():
-        return
-    if action == "pre_clear":
-        # After the clear nobody knows whom it concerned: remember them now.
-        instance._apigw_ws_cleared = _users_of(instance, model, None, reverse)
-        return
-    users = (
-        instance.__dict__.pop("_apigw_ws_cleared", set())
-        if action == "post_clear"
-        else _users_of(instance, model, pk_set, reverse)
-    )
-    recheck_users(users, using=kwargs.get("using"))
-
-
-def connect_receivers() -> None:
-    """Connect the signal receivers (idempotent); called by the Django app's ``ready()``."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.db.models.signals import m2m_changed, post_save
-
-    uid = "apigw_ws.channels"
-    post_save.connect(_after_user_save, sender=settings.AUTH_USER_MODEL, dispatch_uid=uid)
-    user_model = get_user_model()
-    for relation in ("groups", "user_permissions"):
-        field = getattr(user_model, relation, None)
-        if field is not None:
-            m2m_changed.connect(_on_m2m_changed, sender=field.through, dispatch_uid=uid + relation)
-    m2m_changed.connect(_on_m2m_changed, sender=Group.permissions.through, dispatch_uid=uid + "g")
+        return recheck_users
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,6 @@ from apigw_ws.hooks import hookimpl
 @hookimpl
 def apigw_ws_rate_limit_store() -> Any:
     # Django is imported here, not at module level: plugins load in AppConfig.ready().
-    from apigw_ws.contrib.django.conf import ws_settings
-    from apigw_ws.contrib.django.ratelimit_stores import store_from_settings
+    from apigw_ws.contrib.django.ratelimit_stores import configured_store
 
-    return store_from_settings(ws_settings.RATE_LIMIT)
+    return configured_store()

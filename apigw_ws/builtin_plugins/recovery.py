@@ -34,7 +34,6 @@ def apigw_ws_register_handlers(register: Any) -> None:
 
 @hookimpl
 def apigw_ws_backlog_store() -> Any:
-    from apigw_ws.contrib.django.conf import ws_settings
-    from apigw_ws.contrib.django.recovery import store_from_settings
+    from apigw_ws.contrib.django.recovery import configured_store
 
-    return store_from_settings(ws_settings.RECOVERY)
+    return configured_store()

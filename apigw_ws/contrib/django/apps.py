@@ -11,11 +11,13 @@ class ApigwWsConfig(AppConfig):
 
     def ready(self) -> None:
         # Loading plugins imports modules and nothing else: no database access here.
-        from apigw_ws.builtin_plugins import channels, login_binding
+        from . import checks, gateways  # noqa: F401 - imported for their checks, receivers
 
-        from . import checks, gateways, runtime, session_cache  # noqa: F401 - checks, signals
+        # isort: split
+        from . import channel_access, login_binding, runtime, session_cache
 
-        login_binding.connect_receivers()  # inert unless the plugin is listed
-        channels.connect_receivers()  # the same
-        session_cache.connect_receivers()  # inert without APIGW_WS["SESSION_CACHE"]
+        # Each connects its signal receivers once; each is inert until what it serves is
+        # switched on (a plugin loaded, APIGW_WS["SESSION_CACHE"] set).
+        for module in (login_binding, channel_access, session_cache):
+            module.connect_receivers()
         runtime.get_plugins()

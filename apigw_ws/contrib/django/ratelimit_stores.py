@@ -24,7 +24,18 @@ from django.db import IntegrityError, connections, router, transaction
 
 from apigw_ws.errors import ConfigurationError
 
+from .conf import ws_settings
 from .models.ratelimit import MAX_KEY_LENGTH, RateLimitCounter
+
+__all__ = [
+    "STORES",
+    "CacheStore",
+    "DatabaseStore",
+    "configured_store",
+    "prune_counters",
+    "storage_key",
+    "store_from_settings",
+]
 
 _PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9:._/-]+")
 
@@ -144,3 +155,8 @@ def store_from_settings(options: Mapping[str, Any]) -> DatabaseStore | CacheStor
     if name == "cache":
         return CacheStore(options.get("CACHE_ALIAS", "default"))
     raise ConfigurationError(f"RATE_LIMIT['STORE'] must be one of {STORES}, not {name!r}")
+
+
+def configured_store() -> DatabaseStore | CacheStore:
+    """Return the store ``APIGW_WS["RATE_LIMIT"]`` names: the built-in plugin's store."""
+    return store_from_settings(ws_settings.RATE_LIMIT)

@@ -36,6 +36,17 @@ from .conf import ws_settings
 from .models import BacklogMessage, ChannelSequence
 from .runtime import get_plugins
 
+__all__ = [
+    "STORES",
+    "CacheBacklog",
+    "DatabaseBacklog",
+    "backlog_store",
+    "configured_store",
+    "resume",
+    "stamp_channel_message",
+    "store_from_settings",
+]
+
 logger = logging.getLogger(__name__)
 
 STORES = ("database", "cache")
@@ -156,6 +167,11 @@ def store_from_settings(options: Mapping[str, Any]) -> DatabaseBacklog | CacheBa
     if name == "cache":
         return CacheBacklog(*limits, alias=options.get("CACHE_ALIAS", "default"))
     raise ConfigurationError(f"RECOVERY['STORE'] must be one of {STORES}, not {name!r}")
+
+
+def configured_store() -> DatabaseBacklog | CacheBacklog:
+    """Return the backlog store ``APIGW_WS["RECOVERY"]`` names: the built-in plugin's store."""
+    return store_from_settings(ws_settings.RECOVERY)
 
 
 _cached: tuple[Plugins | None, Any] = (None, None)

@@ -13,13 +13,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError
 from django.utils import timezone
 
-from apigw_ws.builtin_plugins.login_binding import lock_user
 from apigw_ws.context import ConnectContext
 from apigw_ws.errors import BadRequest
 from apigw_ws.validation import storable_text
 
 from . import busy, session_cache
 from .gateways import get_gateway
+from .login_binding import lock_user
 from .models import WebSocketSession
 from .tokens import hash_session_key, session_key_from_cookie, session_user
 

@@ -26,12 +26,28 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from apigw_ws import subprotocols
-from apigw_ws.builtin_plugins.login_binding import lock_user
 from apigw_ws.context import ConnectContext
 from apigw_ws.errors import BadRequest, Forbidden, RequestRefused
 
 from .conf import ws_settings
+from .login_binding import lock_user
 from .models import WebSocketToken
+from .session_ending import end_sessions
+
+__all__ = [
+    "ISSUE_WINDOW_SECONDS",
+    "QUERY_PARAMETER",
+    "DatabaseTokenBackend",
+    "IssuedToken",
+    "TokenRequired",
+    "delete_expired_tokens",
+    "end_sessions_without_login",
+    "hash_session_key",
+    "recent_issue_wait",
+    "session_key_from_cookie",
+    "session_user",
+    "token_from",
+]
 
 QUERY_PARAMETER = "ws_token"
 TOKEN_BYTES = 32
@@ -232,8 +248,6 @@ def end_sessions_without_login() -> int:
     """
     from django.contrib.sessions.models import Session
     from django.db import router
-
-    from apigw_ws.builtin_plugins.login_binding import end_sessions
 
     from .models import WebSocketSession
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apigw_ws.builtin_plugins.channels import may_join
+from apigw_ws.contrib.django.channel_access import may_join
 from apigw_ws.contrib.django.models import WebSocketSession
 
 from .models import Message, Room
