@@ -19,7 +19,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import override_settings
 
-from tests.conftest import IN_CI
+from tests.conftest import missing_prerequisite
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plugin"
 
@@ -32,10 +32,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _example_plugin_installed():
     if importlib.util.find_spec("apigw_ws_example") is None:
-        message = f"{DISTRIBUTION} is not installed: pip install -e examples/plugin"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_prerequisite(f"{DISTRIBUTION} is not installed: pip install -e examples/plugin")
 
 
 def entry_points_on(**changes):

@@ -70,27 +70,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " which pauses ~40 ms on every reused connection; slower under load.",
     )
     timing = parser.add_argument_group("limits (defaults are API Gateway's)")
-    timing.add_argument(
-        "--integration-timeout",
-        type=cli_types.seconds(allow_zero=False),
-        default=INTEGRATION_TIMEOUT,
-        metavar="SECONDS",
-        help="How long Django may take to answer (default: %(default)s).",
-    )
-    timing.add_argument(
-        "--idle-timeout",
-        type=cli_types.seconds(allow_zero=False),
-        default=IDLE_TIMEOUT,
-        metavar="SECONDS",
-        help="Close a socket the client sent nothing on for this long (default: %(default)s).",
-    )
-    timing.add_argument(
-        "--max-duration",
-        type=cli_types.seconds(allow_zero=False),
-        default=MAX_DURATION,
-        metavar="SECONDS",
-        help="Close every socket after this long (default: %(default)s).",
-    )
+    for flag, default, what in (
+        ("--integration-timeout", INTEGRATION_TIMEOUT, "How long Django may take to answer"),
+        ("--idle-timeout", IDLE_TIMEOUT, "Close a socket the client sent nothing on for this long"),
+        ("--max-duration", MAX_DURATION, "Close every socket after this long"),
+    ):
+        timing.add_argument(
+            flag,
+            type=cli_types.seconds(allow_zero=False),
+            default=default,
+            metavar="SECONDS",
+            help=f"{what} (default: %(default)s).",
+        )
     faults = parser.add_argument_group("fault injection on the Management API")
     faults.add_argument(
         "--latency",
@@ -99,20 +90,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="Added to every call.",
     )
-    faults.add_argument(
-        "--throttle-rate",
-        type=cli_types.fraction,
-        default=0.0,
-        metavar="FRACTION",
-        help="Calls answered 429.",
-    )
-    faults.add_argument(
-        "--error-rate",
-        type=cli_types.fraction,
-        default=0.0,
-        metavar="FRACTION",
-        help="Calls answered 500.",
-    )
+    for flag, status in (("--throttle-rate", 429), ("--error-rate", 500)):
+        faults.add_argument(
+            flag,
+            type=cli_types.fraction,
+            default=0.0,
+            metavar="FRACTION",
+            help=f"Calls answered {status}.",
+        )
     faults.add_argument(
         "--gone",
         action="append",

@@ -201,14 +201,7 @@ def _update_integration(ctx: _Context, change: Change) -> None:
 def _replace_integration(ctx: _Context, change: Change) -> None:
     # New integration, route pointed at it, then the old one removed: no moment without one.
     _create_integration(ctx, change)
-    route = _route(ctx, change)
-    call(
-        ctx.client,
-        "update_route",
-        ApiId=ctx.api_id,
-        RouteId=ctx.route_ids[change.name],
-        **_route_args(route, ctx.integration_ids[change.name]),
-    )
+    _point_route(ctx, ctx.route_ids[change.name], _route(ctx, change))
     call(ctx.client, "delete_integration", ApiId=ctx.api_id, IntegrationId=change.ref)
 
 
@@ -227,12 +220,16 @@ def _create_route(ctx: _Context, change: Change) -> None:
 
 
 def _update_route(ctx: _Context, change: Change) -> None:
-    route = _route(ctx, change)
+    _point_route(ctx, change.ref, _route(ctx, change))
+
+
+def _point_route(ctx: _Context, route_id: str, route: d.RouteSpec) -> None:
+    """Update route ``route_id`` to ``route``, targeting its route key's integration."""
     call(
         ctx.client,
         "update_route",
         ApiId=ctx.api_id,
-        RouteId=change.ref,
+        RouteId=route_id,
         **_route_args(route, ctx.integration_ids[route.route_key]),
     )
 
@@ -255,24 +252,21 @@ def _delete_integration(ctx: _Context, change: Change) -> None:
     call(ctx.client, "delete_integration", ApiId=ctx.api_id, IntegrationId=change.ref)
 
 
+def _stage_args(ctx: _Context) -> dict[str, Any]:
+    spec = ctx.spec
+    return {
+        "ApiId": ctx.api_id,
+        "StageName": spec.stage_name,
+        "Description": spec.stage_description,
+    }
+
+
 def _create_stage(ctx: _Context, change: Change) -> None:
-    call(
-        ctx.client,
-        "create_stage",
-        ApiId=ctx.api_id,
-        StageName=ctx.spec.stage_name,
-        Description=ctx.spec.stage_description,
-    )
+    call(ctx.client, "create_stage", **_stage_args(ctx))
 
 
 def _update_stage(ctx: _Context, change: Change) -> None:
-    call(
-        ctx.client,
-        "update_stage",
-        ApiId=ctx.api_id,
-        StageName=ctx.spec.stage_name,
-        Description=ctx.spec.stage_description,
-    )
+    call(ctx.client, "update_stage", **_stage_args(ctx))
 
 
 def _create_deployment(ctx: _Context, change: Change) -> None:
@@ -286,55 +280,34 @@ def _create_deployment(ctx: _Context, change: Change) -> None:
     ctx.deployment_id = deployment["DeploymentId"]
 
 
-def _domain_config(ctx: _Context) -> list[dict[str, str]]:
+def _domain_args(ctx: _Context, change: Change) -> dict[str, Any]:
     assert ctx.spec.domain is not None
-    return [
-        {
-            "CertificateArn": ctx.spec.domain.certificate_arn,
-            "EndpointType": "REGIONAL",
-            "SecurityPolicy": "TLS_1_2",
-        }
-    ]
+    config = {
+        "CertificateArn": ctx.spec.domain.certificate_arn,
+        "EndpointType": "REGIONAL",
+        "SecurityPolicy": "TLS_1_2",
+    }
+    return {"DomainName": change.name, "DomainNameConfigurations": [config]}
 
 
 def _create_domain(ctx: _Context, change: Change) -> None:
-    call(
-        ctx.client,
-        "create_domain_name",
-        DomainName=change.name,
-        DomainNameConfigurations=_domain_config(ctx),
-        Tags=dict(ctx.spec.tags),
-    )
+    call(ctx.client, "create_domain_name", **_domain_args(ctx, change), Tags=dict(ctx.spec.tags))
 
 
 def _update_domain(ctx: _Context, change: Change) -> None:
-    call(
-        ctx.client,
-        "update_domain_name",
-        DomainName=change.name,
-        DomainNameConfigurations=_domain_config(ctx),
-    )
+    call(ctx.client, "update_domain_name", **_domain_args(ctx, change))
+
+
+def _mapping_args(ctx: _Context, change: Change) -> dict[str, Any]:
+    return {"ApiId": ctx.api_id, "DomainName": change.name, "Stage": ctx.spec.stage_name}
 
 
 def _create_mapping(ctx: _Context, change: Change) -> None:
-    call(
-        ctx.client,
-        "create_api_mapping",
-        ApiId=ctx.api_id,
-        DomainName=change.name,
-        Stage=ctx.spec.stage_name,
-    )
+    call(ctx.client, "create_api_mapping", **_mapping_args(ctx, change))
 
 
 def _update_mapping(ctx: _Context, change: Change) -> None:
-    call(
-        ctx.client,
-        "update_api_mapping",
-        ApiId=ctx.api_id,
-        ApiMappingId=change.ref,
-        DomainName=change.name,
-        Stage=ctx.spec.stage_name,
-    )
+    call(ctx.client, "update_api_mapping", **_mapping_args(ctx, change), ApiMappingId=change.ref)
 
 
 _HANDLERS: dict[tuple[str, str], Callable[[_Context, Change], None]] = {

@@ -86,6 +86,16 @@ def is_not_found(exc: ProvisioningError) -> bool:
     return getattr(exc, "code", "") == "NotFoundException"
 
 
+def call_or_none(client: Any, method: str, **kwargs: Any) -> dict[str, Any] | None:
+    """Return ``call(client, method, **kwargs)``, or None if AWS has no such resource."""
+    try:
+        return call(client, method, **kwargs)
+    except ProvisioningError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
 def paged(client: Any, method: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
     """Yield every item of a ``NextToken``-paged list call."""
     token = None
@@ -100,11 +110,9 @@ def paged(client: Any, method: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
 def find_api(client: Any, *, name: str, api_id: str = "") -> dict[str, Any] | None:
     """Return the API with ``api_id``, else the one WebSocket API named ``name``, else None."""
     if api_id:
-        try:
-            return call(client, "get_api", ApiId=api_id)
-        except ProvisioningError as exc:
-            if not is_not_found(exc):
-                raise
+        api = call_or_none(client, "get_api", ApiId=api_id)
+        if api is not None:
+            return api
     found = [
         api
         for api in paged(client, "get_apis")
@@ -179,37 +187,28 @@ def read_api(client: Any, *, name: str, stage_name: str, api_id: str = "") -> Li
 
 
 def read_stage(client: Any, api_id: str, stage_name: str) -> LiveStage | None:
-    try:
-        stage = call(client, "get_stage", ApiId=api_id, StageName=stage_name)
-    except ProvisioningError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    stage = call_or_none(client, "get_stage", ApiId=api_id, StageName=stage_name)
+    if stage is None:
+        return None
     deployment_id = stage.get("DeploymentId", "")
-    description = ""
+    deployment = None
     if deployment_id:
-        try:
-            deployment = call(client, "get_deployment", ApiId=api_id, DeploymentId=deployment_id)
-            description = deployment.get("Description", "")
-        except ProvisioningError as exc:
-            if not is_not_found(exc):
-                raise
+        deployment = call_or_none(
+            client, "get_deployment", ApiId=api_id, DeploymentId=deployment_id
+        )
     return LiveStage(
         name=stage_name,
         description=stage.get("Description", ""),
         deployment_id=deployment_id,
-        deployment_description=description,
+        deployment_description=deployment.get("Description", "") if deployment else "",
     )
 
 
 def read_domain(client: Any, domain_name: str) -> LiveDomain | None:
     """Return the custom domain and its root (empty key) API mapping, or None."""
-    try:
-        domain = call(client, "get_domain_name", DomainName=domain_name)
-    except ProvisioningError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    domain = call_or_none(client, "get_domain_name", DomainName=domain_name)
+    if domain is None:
+        return None
     config = (domain.get("DomainNameConfigurations") or [{}])[0]
     mapping: Mapping[str, Any] = next(
         (

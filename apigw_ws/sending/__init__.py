@@ -7,6 +7,7 @@
 ``report``              ``SendReport`` and ``Failure``
 ``tally``               one fan-out's bookkeeping, broken endpoints
 ``retry``               backoff with jitter, shared by the transports
+``delivery``            one recipient's attempts and outcome, shared by the transports
 ``options``             what a transport needs of its sender
 ``cache``               what is costly to make, made once per process
 ``throttle``            the per-process ceiling on requests per second

@@ -31,17 +31,10 @@ import aiohttp
 from yarl import URL
 
 from . import intercept
+from .delivery import Delivery
 from .loop import SendingLoop, sending_loop
 from .options import SendOptions
-from .outcome import (
-    Fail,
-    Retry,
-    connect_timed_out,
-    judge,
-    misconfigured,
-    timed_out,
-    unreachable,
-)
+from .outcome import Fail, Retry, connect_timed_out, judge, misconfigured, timed_out, unreachable
 from .signing import ManagementSigner, management_signer
 from .tally import Tally
 from .types import Endpoint, Operation, Recipient
@@ -101,7 +94,7 @@ def _make_signer(endpoint: Endpoint) -> ManagementSigner:
         raise misconfigured(endpoint.url, f"cannot sign Management API requests: {exc}") from None
 
 
-class _FanOut:
+class _FanOut(Delivery):
     """One fan-out's deliveries on the loop: ``concurrency`` workers over queued chunks."""
 
     def __init__(
@@ -179,7 +172,7 @@ class _FanOut:
                     self.more.clear()
                     await self.more.wait()
                     continue
-                await self._deliver(recipient)
+                await self.deliver(recipient)
         except BaseException as exc:  # a progress callback that raised, a cancellation
             self.error = self.error or exc
             self.ending = True
@@ -189,33 +182,15 @@ class _FanOut:
             self.workers -= 1
             self._finish_if_done()
 
-    async def _deliver(self, recipient: Recipient) -> None:
-        sender, tally = self.sender, self.tally
-        retried = 0
-        try:
-            endpoint = tally.endpoint_of(recipient)
-            signer = tally.prepared.get(endpoint)
-            if signer is None:
-                signer = tally.prepare(endpoint, _make_signer)
-            url = connection_url(endpoint.url, recipient.connection_id)
-            while True:
-                pause = sender.slot_delay(endpoint)
-                if pause:
-                    await asyncio.sleep(pause)
-                try:
-                    await self._attempt(signer, url)
-                    tally.answered(endpoint)
-                    break
-                except Retry as retry:
-                    tally.retrying(endpoint, retry)
-                    pause = sender.retry.pause(retry, retried)
-                    retried += 1
-                    await asyncio.sleep(pause)
-                    tally.check(endpoint)
-        except Exception as exc:
-            tally.settle(recipient, exc, retried)
-        else:
-            tally.sent(recipient, retried)
+    # -- the I/O of ``Delivery.deliver`` -----------------------------------------------
+
+    _sleep = staticmethod(asyncio.sleep)
+
+    def _make(self, endpoint: Endpoint) -> ManagementSigner:
+        return _make_signer(endpoint)
+
+    def _address(self, endpoint: Endpoint, recipient: Recipient) -> str:
+        return connection_url(endpoint.url, recipient.connection_id)
 
     async def _attempt(self, signer: ManagementSigner, url: str) -> None:
         """Make one call; raise ``Gone``, ``Retry`` or ``Fail`` unless it succeeded."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import intercept
 from .cache import made_once
+from .delivery import Delivery, run_blocking
 from .options import SendOptions
 from .outcome import Fail, Retry, judge, misconfigured, timed_out, unreachable
 from .tally import Tally
@@ -116,13 +117,14 @@ class Boto3Transport:
         )
 
     def run(self, recipients: Iterable[Recipient], operation: Operation, tally: Tally) -> None:
+        deliveries = _Deliveries(self, operation, tally)
         iterator = iter(recipients)
         first = next(iterator, None)
         second = next(iterator, None)
         if first is None:
             return
         if second is None:  # unicast: no thread pool
-            self._deliver(first, operation, tally)
+            deliveries.deliver_here(first)
             return
         # Bounded: at most 2 x concurrency recipients are held at any time.
         concurrency = self.sender.concurrency
@@ -130,7 +132,7 @@ class Boto3Transport:
         with ThreadPoolExecutor(concurrency, thread_name_prefix="apigw_ws-send") as pool:
             for recipient in _chain(first, second, iterator):
                 slots.acquire()
-                future = pool.submit(self._deliver, recipient, operation, tally)
+                future = pool.submit(deliveries.deliver_here, recipient)
                 future.add_done_callback(_releaser(slots))
 
     def _make_client(self, endpoint: Endpoint) -> Any:
@@ -141,28 +143,31 @@ class Boto3Transport:
         except (BotoCoreError, ValueError) as exc:  # no region, unknown profile, bad URL
             raise misconfigured(endpoint.url, f"no Management API client: {exc}") from None
 
-    def _deliver(self, recipient: Recipient, operation: Operation, tally: Tally) -> None:
-        sender = self.sender
-        retried = 0
-        try:
-            endpoint = tally.endpoint_of(recipient)
-            client = tally.prepare(endpoint, self._make_client)
-            while True:
-                sender.wait_for_slot(endpoint)
-                try:
-                    _attempt(client, recipient.connection_id, operation)
-                    tally.answered(endpoint)
-                    break
-                except Retry as retry:
-                    tally.retrying(endpoint, retry)
-                    pause = sender.retry.pause(retry, retried)
-                    retried += 1
-                    time.sleep(pause)
-                    tally.check(endpoint)
-        except Exception as exc:
-            tally.settle(recipient, exc, retried)
-        else:
-            tally.sent(recipient, retried)
+
+class _Deliveries(Delivery):
+    """One fan-out's deliveries, each on the thread that calls ``deliver_here``."""
+
+    def __init__(self, transport: Boto3Transport, operation: Operation, tally: Tally) -> None:
+        self.transport, self.sender = transport, transport.sender
+        self.operation, self.tally = operation, tally
+
+    def deliver_here(self, recipient: Recipient) -> None:
+        """Deliver to ``recipient`` on this thread: the boto3 calls and pauses block it."""
+        run_blocking(self.deliver(recipient))
+
+    # -- the I/O of ``Delivery.deliver``: blocking, so its awaits never suspend ---------
+
+    def _make(self, endpoint: Endpoint) -> Any:
+        return self.transport._make_client(endpoint)
+
+    def _address(self, endpoint: Endpoint, recipient: Recipient) -> str:
+        return recipient.connection_id
+
+    async def _attempt(self, made: Any, address: str) -> None:
+        _attempt(made, address, self.operation)  # the module's function: one boto3 call
+
+    async def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 def _attempt(client: Any, cid: str, operation: Operation) -> None:

@@ -19,7 +19,3 @@ class SendOptions(Protocol):
     def slot_delay(self, endpoint: Endpoint) -> float:
         """Take a request slot under the rate limit; return the seconds to wait for it."""
         ...
-
-    def wait_for_slot(self, endpoint: Endpoint) -> None:
-        """Block until a request slot under the rate limit is free."""
-        ...

@@ -71,7 +71,7 @@ def test_a_plugins_deny_refuses_a_public_handler_that_runs_without_it(
 ):
     # "default" has no permissions: the built-in plugin abstains and only the
     # third-party vote decides. (A deny winning over the built-in plugin's allow is
-    # tests/test_plugins.py's test_a_third_party_deny_wins_even_when_...)
+    # tests/contrib/test_permission_plugin.py's test_a_third_party_deny_wins_even_when_...)
     conn = ws_client.connect()
     assert conn.send({"text": "hi"}).status_code == 200  # control: nobody denies
     recorder = Recorder(allow_message=False)

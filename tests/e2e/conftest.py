@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import missing_prerequisite
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "examples" / "project"
@@ -34,12 +34,6 @@ LAUNCH_ARGS = [
 #: Where screenshots go: CI keeps this directory as the test artifacts.
 ARTIFACTS = Path(os.environ.get("APIGW_WS_ARTIFACTS", ROOT / "test-artifacts"))
 STARTUP_SECONDS = 30
-
-
-def _missing(message):
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 try:
@@ -177,9 +171,11 @@ def browser():
     # Module scope: while Playwright's sync API is up, Django's async-safety check
     # refuses database access in this thread, so it must be gone before other tests.
     if sync_playwright is None:
-        _missing("playwright is not installed (pip install -e '.[test]')")
+        missing_prerequisite("playwright is not installed (pip install -e '.[test]')")
     if not shutil.which(CHROMIUM):
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)")
+        missing_prerequisite(
+            f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True

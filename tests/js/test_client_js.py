@@ -4,9 +4,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import IN_CI
+from tests.conftest import missing_prerequisite
 
 HERE = Path(__file__).parent
 
@@ -14,10 +12,7 @@ HERE = Path(__file__).parent
 def test_node_unit_tests_of_the_js_client_pass():
     node = shutil.which("node")
     if node is None:
-        message = "node is not installed: the JS client's unit tests cannot run"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_prerequisite("node is not installed: the JS client's unit tests cannot run")
     files = sorted(str(path) for path in HERE.glob("*.test.js"))
     assert files, "no JS test files found"
     result = subprocess.run(

@@ -59,7 +59,6 @@ def test_the_scaffold_has_every_file_with_the_names_filled_in(tmp_path):
         "apigw_ws_chat_tools/plugin.py",
         "pyproject.toml",
         "tests/__init__.py",
-        "tests/conftest.py",
         "tests/settings.py",
         "tests/test_plugin.py",
         "tests/urls.py",

@@ -62,41 +62,51 @@ def _each(
         messages.add_message(request, level, f"{gateway.api_name}: {text}")
 
 
+def _changes(changes: tuple[Change, ...], unchanged: str, level: int, done: str) -> tuple[int, str]:
+    """Return the message of a plan or an apply: ``unchanged``, else ``done`` and the list."""
+    if not changes:
+        return messages.SUCCESS, unchanged
+    return level, f"{done}: {describe(changes)}"
+
+
+def _plan(gateway: ApiGateway) -> tuple[int, str]:
+    changes = provisioning.plan_gateway(gateway)
+    return _changes(
+        changes, "no changes, AWS matches", messages.WARNING, f"{len(changes)} change(s) to apply"
+    )
+
+
+def _apply(gateway: ApiGateway) -> tuple[int, str]:
+    changes = provisioning.apply_gateway(gateway).changes
+    return _changes(
+        changes,
+        "no changes, AWS already matches",
+        messages.SUCCESS,
+        f"applied {len(changes)} change(s)",
+    )
+
+
+def _sync(gateway: ApiGateway) -> tuple[int, str]:
+    changed = provisioning.sync_from_aws(gateway)
+    if not changed:
+        return messages.SUCCESS, "already in sync with AWS"
+    return messages.SUCCESS, f"updated {', '.join(changed)} from AWS"
+
+
 @admin.action(description="Plan: show what apply would change in AWS", permissions=["change"])
 def plan_gateways(modeladmin: Any, request: HttpRequest, queryset: Any) -> None:
-    def work(gateway: ApiGateway) -> tuple[int, str]:
-        changes = provisioning.plan_gateway(gateway)
-        if not changes:
-            return messages.SUCCESS, "no changes, AWS matches"
-        return messages.WARNING, f"{len(changes)} change(s) to apply: {describe(changes)}"
-
-    _each(request, queryset, "plan", work)
+    _each(request, queryset, "plan", _plan)
 
 
 @admin.action(
     description="Apply: create or update the API in AWS and deploy", permissions=["change"]
 )
 def apply_gateways(modeladmin: Any, request: HttpRequest, queryset: Any) -> None:
-    def work(gateway: ApiGateway) -> tuple[int, str]:
-        result = provisioning.apply_gateway(gateway)
-        if not result.changes:
-            return messages.SUCCESS, "no changes, AWS already matches"
-        return (
-            messages.SUCCESS,
-            f"applied {len(result.changes)} change(s): {describe(result.changes)}",
-        )
-
-    _each(request, queryset, "apply", work)
+    _each(request, queryset, "apply", _apply)
 
 
 @admin.action(
     description="Sync from AWS: read ids and endpoint into the row", permissions=["change"]
 )
 def sync_gateways(modeladmin: Any, request: HttpRequest, queryset: Any) -> None:
-    def work(gateway: ApiGateway) -> tuple[int, str]:
-        changed = provisioning.sync_from_aws(gateway)
-        if not changed:
-            return messages.SUCCESS, "already in sync with AWS"
-        return messages.SUCCESS, f"updated {', '.join(changed)} from AWS"
-
-    _each(request, queryset, "sync", work)
+    _each(request, queryset, "sync", _sync)

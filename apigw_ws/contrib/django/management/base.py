@@ -27,22 +27,44 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-class ListCommand(BaseCommand):
-    """List rows as a table or, with ``--json``, a JSON list; then report plugin problems.
+class TableCommand(BaseCommand):
+    """Write rows as a table or, with ``--json``, a JSON list.
 
-    Subclasses set ``columns`` (``(JSON key, table header)`` pairs) and implement
-    ``get_rows()``; ``cell()`` turns a row's value into table text.
+    Subclasses set ``columns`` (``(JSON key, table header)`` pairs); ``cell()`` turns a
+    row's value into table text.
     """
 
-    # These commands are how a broken plugin gets diagnosed: the system checks (which
-    # fail on the same problems) must not stop them before they print.
-    requires_system_checks: list[str] = []
     columns: tuple[tuple[str, str], ...] = ()
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--json", action="store_true", help="Print a JSON list of objects instead of a table."
         )
+
+    def cell(self, row: dict[str, Any], key: str) -> str:
+        value = row[key]
+        if isinstance(value, list | tuple):
+            return ", ".join(map(str, value))
+        return "" if value is None else str(value)
+
+    def write_rows(self, rows: list[dict[str, Any]], options: dict[str, Any]) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+        else:
+            headers = [header for _, header in self.columns]
+            cells = [[self.cell(row, key) for key, _ in self.columns] for row in rows]
+            self.stdout.write(format_table(headers, cells))
+
+
+class ListCommand(TableCommand):
+    """List rows as a table or, with ``--json``, a JSON list; then report plugin problems.
+
+    Subclasses set ``columns`` and implement ``get_rows()``.
+    """
+
+    # These commands are how a broken plugin gets diagnosed: the system checks (which
+    # fail on the same problems) must not stop them before they print.
+    requires_system_checks: list[str] = []
 
     def get_rows(self, plugins: Plugins, options: dict[str, Any]) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -51,21 +73,11 @@ class ListCommand(BaseCommand):
         """Return what the table says when there are no rows (``""``: nothing)."""
         return ""
 
-    def cell(self, row: dict[str, Any], key: str) -> str:
-        value = row[key]
-        if isinstance(value, list | tuple):
-            return ", ".join(map(str, value))
-        return "" if value is None else str(value)
-
     def handle(self, *args: Any, **options: Any) -> None:
         plugins = get_plugins()
         rows = self.get_rows(plugins, options)
-        if options["json"]:
-            self.stdout.write(json.dumps(rows, indent=2))
-        elif rows:
-            headers = [header for _, header in self.columns]
-            cells = [[self.cell(row, key) for key, _ in self.columns] for row in rows]
-            self.stdout.write(format_table(headers, cells))
+        if rows or options["json"]:
+            self.write_rows(rows, options)
         elif note := self.nothing_to_list(plugins, options):
             self.stdout.write(note)
         report_problems(self, plugins)

@@ -1,4 +1,7 @@
-"""Loading plugins, the built-in permission and validator plugins, and the Django-free core."""
+"""Loading plugins, the built-in permission and validator plugins, and the Django-free core.
+
+With Django's own users and through the view: tests/contrib/test_permission_plugin.py.
+"""
 
 import subprocess
 import sys
@@ -301,13 +304,6 @@ def test_a_missing_or_unusual_user_is_denied(user):
     assert check(user, permissions=["a"]) is False
 
 
-def test_the_anonymous_user_is_denied():
-    from django.contrib.auth.models import AnonymousUser
-
-    assert check(AnonymousUser(), permissions=["auth.view_user"]) is False
-    assert check(AnonymousUser(), all_permissions=["auth.view_user"]) is False
-
-
 # -- the validators plugin --------------------------------------------------------------
 
 
@@ -345,34 +341,6 @@ def test_missing_required_keys_are_a_problem():
 def test_a_channel_key_that_is_not_a_valid_channel_name_is_a_problem(channel):
     [problem] = validate({"channel": channel})
     assert problem.startswith("invalid channel")
-
-
-# -- through the view -------------------------------------------------------------------
-
-
-class Deny:
-    @apigw_ws.hookimpl
-    def apigw_ws_check_permission(self, context, handler):
-        return False
-
-
-@pytest.mark.django_db
-def test_a_third_party_deny_wins_even_when_the_builtin_permission_plugin_allows(
-    ws_client, ws_plugins, client, django_user_model, handler_calls
-):
-    from django.contrib.auth.models import Permission
-
-    user = django_user_model.objects.create_user("mod")
-    user.user_permissions.add(Permission.objects.get(codename="view_user"))
-    client.force_login(user)
-    conn = ws_client.connect()
-    # control: the built-in plugin allows "moderate" to this user
-    assert conn.send({"handler": "moderate"}).status_code == 200
-    ws_plugins.add(Deny())
-    response = conn.send({"handler": "moderate"})
-    assert response.status_code == 403
-    assert response.json() == {"error": "Forbidden"}
-    assert handler_calls == [("moderate", conn.connection_id)]  # only the control call
 
 
 # -- the core is free of Django ---------------------------------------------------------
