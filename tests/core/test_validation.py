@@ -309,26 +309,30 @@ def json_object_or_none(body):
     """Return the JSON object in ``body`` read by ``json`` itself, or ``None`` if it is not one.
 
     The test's own reading, not the package's: strict UTF-8, no NaN or Infinity, finite
-    numbers, an object at the top. (No body here comes near ``MAX_JSON_DEPTH``.)
+    numbers, an object at the top, and no string (key or value) holding NUL or a lone
+    surrogate, which no database column stores. (No body here comes near
+    ``MAX_JSON_DEPTH``.)
     """
 
     def refuse(constant):
         raise ValueError(constant)
 
-    def finite(value):
+    def acceptable(value):
         if isinstance(value, float):
-            return math.isfinite(value)
+            return math.isacceptable(value)
+        if isinstance(value, str):
+            return "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
         if isinstance(value, dict):
-            return all(finite(v) for v in value.values())
+            return all(acceptable(k) and acceptable(v) for k, v in value.items())
         if isinstance(value, list):
-            return all(finite(v) for v in value)
+            return all(acceptable(v) for v in value)
         return True
 
     try:
         value = json.loads(body.decode("utf-8"), parse_constant=refuse)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError included
         return None
-    return value if isinstance(value, dict) and finite(value) else None
+    return value if isinstance(value, dict) and acceptable(value) else None
 
 
 def dumped(obj, cut=None):
