@@ -319,7 +319,7 @@ def json_object_or_none(body):
 
     def acceptable(value):
         if isinstance(value, float):
-            return math.isacceptable(value)
+            return math.isfinite(value)
         if isinstance(value, str):
             return "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
         if isinstance(value, dict):
