@@ -304,6 +304,9 @@ class WsSettings:
             if isinstance(DEFAULTS[name], dict) and isinstance(value, Mapping):
                 value = {**DEFAULTS[name], **value}
             self._cache[name] = value
+        # Kept as an instance attribute too: the next read is a plain attribute lookup,
+        # not a call of __getattr__ (the message path reads several settings).
+        self.__dict__[name] = self._cache[name]
         return self._cache[name]
 
     @property
@@ -343,6 +346,8 @@ class WsSettings:
 
     def reload(self) -> None:
         self._cache.clear()
+        for name in DEFAULTS:
+            self.__dict__.pop(name, None)
 
 
 ws_settings = WsSettings()

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import socket
 import ssl
 import threading
@@ -183,6 +184,8 @@ class Invalidations:
         if not (isinstance(reply, list) and reply[:1] == [b"subscribe"]):
             raise ProtocolError(f"unexpected SUBSCRIBE reply {reply!r}")
         sock.setblocking(False)
+        self._poller = select.poll()
+        self._poller.register(sock, select.POLLIN)
 
     def _ask(self, command: bytes) -> Any:
         assert self._sock is not None
@@ -208,6 +211,9 @@ class Invalidations:
         sock = self._sock
         if sock is None:
             return None
+        pending = isinstance(sock, ssl.SSLSocket) and sock.pending()  # decrypted, unread
+        if not self._buf and not pending and not self._poller.poll(0):
+            return []  # nothing arrived: the common case, one cheap syscall
         try:
             while True:
                 data = sock.recv(65536)

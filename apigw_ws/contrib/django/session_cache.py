@@ -34,7 +34,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
-from django.db import router, transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.db.models.base import ModelState
 from django.test.signals import setting_changed
 
@@ -236,6 +236,8 @@ def _from_entry(
     lay: _Layout, entry: tuple[Any, ...], gateway: Any, db: str | None = None
 ) -> Any | None:
     session_values, user_values, perms = entry
+    # Read from the database, both rows came from ``db`` (one query); from the cache,
+    # each from where the routers read its model.
     session = _instance(lay.session_model, lay.session_fields, session_values, db)
     if session.api_gateway_id != gateway.pk:
         return None  # connection ids are unique: it is not a session of this gateway
@@ -246,6 +248,11 @@ def _from_entry(
             user._perm_cache = set(perms)
     session._state.fields_cache = {"api_gateway": gateway, "user": user}
     return session
+
+
+def _read_db(model: Any) -> str:
+    """The database ``model`` is read from (``default`` when no routers are configured)."""
+    return router.db_for_read(model) if router.routers else DEFAULT_DB_ALIAS
 
 
 #: Types whose values instances may share (an entry kept in this process serves many
@@ -270,7 +277,7 @@ def _instance(
     instance.__dict__.update(zip(names, values, strict=True))
     state = instance._state = ModelState()
     state.adding = False
-    state.db = db or router.db_for_read(model)
+    state.db = db or _read_db(model)
     return instance
 
 
