@@ -15,6 +15,19 @@ class ConfigurationError(ApigwWsError):
     """A setting, plugin or handler registration is wrong."""
 
 
+class GatewayNotFound(ConfigurationError):
+    """No ``ApiGateway`` row, or more than one, answers a lookup.
+
+    ``reason`` is ``"unknown"`` (nothing has the key), ``"disabled"`` (the row named is
+    disabled), ``"none"`` (no row to pick) or ``"several"`` (no key, and more than one row).
+    """
+
+    def __init__(self, message: str, *, reason: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.key = key
+
+
 class PluginError(ConfigurationError):
     """A plugin failed to load or registered something invalid."""
 
