@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from .errors import ProvisioningError
+from ..errors import ProvisioningError
 
 
 @attrs.frozen

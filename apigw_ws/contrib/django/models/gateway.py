@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apigw_ws.errors import GatewayNotFound
+from apigw_ws.errors import GatewayNotFound, InvalidGatewaySpec
 from apigw_ws.provisioning.clients import resolve_region
 from apigw_ws.sending import endpoint_url, management_client
 from apigw_ws.validation import CHANNEL_NAME_RE, MAX_CHANNEL_NAME_LENGTH
@@ -197,7 +197,6 @@ class ApiGateway(models.Model):
         from django.core.exceptions import ValidationError
 
         from apigw_ws.provisioning import desired
-        from apigw_ws.provisioning.errors import InvalidGatewaySpec
 
         checks = [
             (desired.check_api_name, self.api_name),
