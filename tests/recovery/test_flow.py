@@ -6,8 +6,8 @@ resume message go through the real dispatch view.
 
 import pytest
 
-from apigw_ws.contrib.django.client import client_config
 from apigw_ws.contrib.django.models import BacklogMessage, FanOut
+from apigw_ws.contrib.django.page_config import client_config
 from apigw_ws.contrib.django.sending import send_to_channel, send_to_user
 from apigw_ws.sending import MessageNotSerializable
 

@@ -24,7 +24,7 @@ from django.db import IntegrityError, connections, router, transaction
 
 from apigw_ws.errors import ConfigurationError
 
-from .models.ratelimit import MAX_KEY_LENGTH, RateLimitCounter
+from .models.rate_limit_counter import MAX_KEY_LENGTH, RateLimitCounter
 
 _PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9:._/-]+")
 

@@ -47,7 +47,7 @@ from .conf import ws_settings
 from .gateways import get_gateway
 from .models import ApiGateway, WebSocketSession
 from .runtime import get_plugins
-from .tokens import hash_session_key, session_key_from_cookie, session_user
+from .token_backend import hash_session_key, session_key_from_cookie, session_user
 
 logger = logging.getLogger(__name__)
 
