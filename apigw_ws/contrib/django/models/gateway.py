@@ -36,6 +36,8 @@ _LISTED = 20
 
 
 class GatewayQuerySet(models.QuerySet):
+    """``ApiGateway.objects``: the one place a gateway is looked up by what a person typed."""
+
     def resolve(
         self,
         key: str | None = None,
