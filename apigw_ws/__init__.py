@@ -12,6 +12,8 @@ from .errors import (
     ConfigurationError,
     Forbidden,
     ManagementApiForbidden,
+    MessageNotSerializable,
+    MessageTooLarge,
     NotFound,
     PayloadTooLarge,
     PluginError,
@@ -29,8 +31,6 @@ from .recovery import Backlog
 from .sending import (
     Endpoint,
     Failure,
-    MessageNotSerializable,
-    MessageTooLarge,
     Recipient,
     Sender,
     SendReport,

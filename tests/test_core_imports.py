@@ -77,7 +77,7 @@ def test_the_core_reaches_the_django_app_only_lazily_and_through_declared_public
     # The check looked at the lazy imports, not at nothing.
     assert any(
         imp.source == "apigw_ws.builtin_plugins.tokens"
-        and imp.module == "apigw_ws.contrib.django.tokens"
+        and imp.module == "apigw_ws.contrib.django.token_backend"
         for imp in found
     )
 

@@ -17,6 +17,6 @@ from apigw_ws.hooks import hookimpl
 @hookimpl
 def apigw_ws_token_backend() -> Any:
     # Imported here: the backend needs the Django app, this module must not.
-    from apigw_ws.contrib.django.tokens import DatabaseTokenBackend
+    from apigw_ws.contrib.django.token_backend import DatabaseTokenBackend
 
     return DatabaseTokenBackend()

@@ -4,12 +4,12 @@ Free of Django: the Django app builds a ``GatewaySpec`` from an ``ApiGateway`` r
 registered handlers, and passes a boto3 ``apigatewayv2`` client made by ``make_client``.
 """
 
+from ..errors import ApplyIncomplete, AwsError, InvalidGatewaySpec, ProvisioningError
 from .apply import ApplyResult, apply, apply_domain, make_plan, read_state
 from .clients import Credentials, make_client, resolve_region
 from .desired import DomainSpec, GatewaySpec, RouteSpec, build_spec, request_parameters
 from .diff import Change, plan
 from .dns import dns_instructions
-from .errors import ApplyIncomplete, AwsError, InvalidGatewaySpec, ProvisioningError
 from .iam import policy
 from .live import LiveApi, LiveDomain, read_api, read_domain
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
+from ..errors import ApplyIncomplete, InvalidGatewaySpec, ProvisioningError
 from . import desired as d
 from . import diff
 from .diff import Change
-from .errors import ApplyIncomplete, InvalidGatewaySpec, ProvisioningError
 from .live import LiveApi, LiveDomain, call, read_api, read_domain
 
 logger = logging.getLogger(__name__)

@@ -8,12 +8,13 @@ from the first of: the gateway row, ``APIGW_WS["REGION"]``, ``AWS_REGION``,
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 import attrs
 
-from .errors import ProvisioningError
+from ..errors import ProvisioningError
 
 
 @attrs.frozen
@@ -40,6 +41,14 @@ def resolve_region(*candidates: str | None, profile: str | None = None) -> str:
     for region in (*candidates, os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")):
         if region:
             return region
+    # Keyed on what boto3 reads it from, so that another profile or file is read afresh.
+    where = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE")
+    return _profile_region(profile, *(os.environ.get(name) for name in where))
+
+
+@functools.lru_cache(maxsize=32)
+def _profile_region(profile: str | None, *_environment: str | None) -> str:
+    """Return the region configured for ``profile``: making a boto3 session takes ms."""
     import boto3
     import botocore.exceptions
 

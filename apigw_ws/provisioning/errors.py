@@ -1,51 +1,14 @@
-"""What provisioning raises: a bad desired state, an AWS refusal, an apply cut short.
+"""AWS's errors as sentences a person can act on (``explain``).
 
-Every message names what to fix; AWS's error codes become sentences a person can act on.
+The exceptions provisioning raises (a bad desired state, an AWS refusal, an apply cut
+short) live in ``apigw_ws.errors``; they are importable from here too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from apigw_ws.errors import ApplyIncomplete, AwsError, InvalidGatewaySpec, ProvisioningError
 
-from apigw_ws.errors import ApigwWsError
-
-
-class ProvisioningError(ApigwWsError):
-    """Provisioning could not do what was asked; the message says what to fix."""
-
-
-class InvalidGatewaySpec(ProvisioningError):
-    """The ``ApiGateway`` row or the settings describe a gateway AWS cannot have."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.reason = message
-
-
-class AwsError(ProvisioningError):
-    """AWS refused a call; ``code`` is AWS's error code, ``operation`` the API call."""
-
-    def __init__(self, operation: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.operation = operation
-        self.code = code
-
-
-class ApplyIncomplete(ProvisioningError):
-    """An apply stopped part-way; ``done`` lists the changes made before the failure.
-
-    Nothing is recorded as applied: running ``apply`` again reads AWS and completes it.
-    """
-
-    def __init__(self, done: list[Any], failed: Any, error: ProvisioningError) -> None:
-        super().__init__(
-            f"{error} (stopped at: {failed}; {len(done)} change(s) made before it."
-            " Run apply again to complete.)"
-        )
-        self.done = done
-        self.failed = failed
-        self.error = error
+__all__ = ["ApplyIncomplete", "AwsError", "InvalidGatewaySpec", "ProvisioningError", "explain"]
 
 
 _THROTTLED = {"TooManyRequestsException", "ThrottlingException", "LimitExceededException"}

@@ -8,7 +8,8 @@ from typing import Any
 
 import attrs
 
-from .errors import ProvisioningError, explain
+from ..errors import ProvisioningError
+from .errors import explain
 
 
 def _frozen(value: Mapping[str, str] | None) -> Mapping[str, str]:

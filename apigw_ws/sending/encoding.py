@@ -6,18 +6,12 @@ import functools
 import json
 from typing import Any
 
-from ..errors import ApigwWsError
+from ..errors import MessageNotSerializable, MessageTooLarge
 from ..protocol import MAX_MESSAGE_BYTES
 
+__all__ = ["DEFAULT_MAX_BYTES", "MessageNotSerializable", "MessageTooLarge", "encode_message"]
+
 DEFAULT_MAX_BYTES = MAX_MESSAGE_BYTES
-
-
-class MessageTooLarge(ApigwWsError, ValueError):
-    """An outbound message exceeds the Management API's limit."""
-
-
-class MessageNotSerializable(ApigwWsError, TypeError):
-    """An outbound message is not JSON (an object JSON cannot hold, NaN, a cycle)."""
 
 
 def encode_message(data: Any, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

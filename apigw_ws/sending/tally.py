@@ -19,7 +19,7 @@ from .outcome import Fail, Gone, Retry
 from .report import Failure, SendReport
 from .types import Endpoint, Progress, Recipient
 
-logger = logging.getLogger("apigw_ws.sending")
+logger = logging.getLogger(__name__)
 
 #: Timeouts in a row, with no answer in between, after which an endpoint is broken.
 CONSECUTIVE_TIMEOUTS = 8

@@ -10,9 +10,9 @@ from django.views.generic import TemplateView
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from apigw_ws.contrib.django.client import app_channel_name, client_config, websocket_url
 from apigw_ws.contrib.django.mixins import AppChannelWebSocketMixin, WebSocketMixin
 from apigw_ws.contrib.django.models import ApiGateway
+from apigw_ws.contrib.django.page_config import app_channel_name, client_config, websocket_url
 from apigw_ws.errors import ConfigurationError
 from apigw_ws.validation import channel_name_problem
 

@@ -141,3 +141,33 @@ def test_send_rate_limit_reaches_the_sender_and_none_lifts_it(settings):
     assert get_sender().rate_limit == 250
     settings.APIGW_WS = {**settings.APIGW_WS, "SEND_RATE_LIMIT": None}
     assert get_sender().rate_limit is None
+
+
+def test_a_check_run_validates_the_setting_once(monkeypatch):
+    from apigw_ws.contrib.django import checks as ws_checks
+
+    calls = []
+    real = ws_checks.validate
+    monkeypatch.setattr(ws_checks, "validate", lambda user: calls.append(user) or real(user))
+    with override_settings(APIGW_WS={"HANDLER_KEY": "op"}):
+        _run_checks(deploy=True)
+        assert len(calls) == 1
+        _run_checks(deploy=True)
+        assert len(calls) == 1  # the same setting: validated already
+    with override_settings(APIGW_WS={"HANDLER_KEY": ""}):
+        assert "apigw_ws.E002" in _ids(_run_checks())
+    assert len(calls) == 2
+
+
+def test_the_settings_object_imports_no_other_module_of_the_app():
+    import ast
+    import inspect
+
+    from apigw_ws.contrib.django import conf
+
+    imported = [
+        "." * node.level + (node.module or "")
+        for node in ast.walk(ast.parse(inspect.getsource(conf)))
+        if isinstance(node, ast.ImportFrom)
+    ]
+    assert [name for name in imported if name.startswith(("apigw_ws.contrib", "."))] == []

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apigw_ws.contrib.django.models import WebSocketSession
-from apigw_ws.contrib.django.tokens import end_sessions_without_login, hash_session_key
+from apigw_ws.contrib.django.token_backend import end_sessions_without_login, hash_session_key
 
 pytestmark = pytest.mark.django_db
 

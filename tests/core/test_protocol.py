@@ -150,13 +150,14 @@ def test_the_limits_are_api_gateways():
 
 
 def test_the_modules_that_had_a_copy_now_hold_protocols_values():
-    from apigw_ws.contrib.django import client, conf
+    from apigw_ws.contrib.django import checks, conf
+    from apigw_ws.contrib.django import page_config as client
     from apigw_ws.devgateway import config
     from apigw_ws.provisioning import desired
     from apigw_ws.sending import encoding
     from apigw_ws.testing import outbox, strategies
 
-    assert conf.AWS_MAX_MESSAGE_BYTES == protocol.MAX_MESSAGE_BYTES
+    assert checks.AWS_MAX_MESSAGE_BYTES == protocol.MAX_MESSAGE_BYTES
     assert conf.DEFAULTS["MAX_MESSAGE_BYTES"] == protocol.MAX_MESSAGE_BYTES
     assert encoding.DEFAULT_MAX_BYTES == protocol.MAX_MESSAGE_BYTES
     assert outbox.MAX_PAYLOAD_BYTES == protocol.MAX_MESSAGE_BYTES

@@ -78,7 +78,7 @@ def printed_messages():
 
 def client_texts():
     """Every ``public`` text of a refusal, and every literal ``{"error": ...}`` body."""
-    for module in ("apigw_ws.contrib.django.tokens", "apigw_ws.contrib.django.views"):
+    for module in ("apigw_ws.contrib.django.token_backend", "apigw_ws.contrib.django.views"):
         importlib.import_module(module)
     texts, todo = set(), [RequestRefused]
     while todo:

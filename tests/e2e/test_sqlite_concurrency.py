@@ -33,7 +33,7 @@ django.setup()
 from django.contrib.auth import get_user_model, login
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
-from apigw_ws.contrib.django.tokens import DatabaseTokenBackend
+from apigw_ws.contrib.django.token_backend import DatabaseTokenBackend
 
 out = []
 for i in range(int(sys.argv[1])):

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from apigw_ws.contrib.django.conf import validate
+from apigw_ws.contrib.django.checks import validate
 from apigw_ws.contrib.django.models import RateLimitCounter
 
 

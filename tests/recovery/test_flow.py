@@ -6,8 +6,8 @@ resume message go through the real dispatch view.
 
 import pytest
 
-from apigw_ws.contrib.django.client import client_config
 from apigw_ws.contrib.django.models import BacklogMessage, FanOut
+from apigw_ws.contrib.django.page_config import client_config
 from apigw_ws.contrib.django.sending import send_to_channel, send_to_user
 from apigw_ws.sending import MessageNotSerializable
 
@@ -190,7 +190,7 @@ def test_the_cache_store_serves_the_same_flow(recovery, redis_cache, ws_client, 
 
 
 def test_bad_recovery_settings_are_check_errors(settings):
-    from apigw_ws.contrib.django.conf import validate
+    from apigw_ws.contrib.django.checks import validate
 
     problems = validate({"RECOVERY": {"STORE": "redis", "MAX_MESSAGES": 0, "TYPO": 1}})
     ids = sorted(p.id for p in problems)

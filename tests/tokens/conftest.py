@@ -5,7 +5,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from apigw_ws.contrib.django.models import WebSocketToken
-from apigw_ws.contrib.django.tokens import hash_session_key, hash_token
+from apigw_ws.contrib.django.token_backend import hash_session_key, hash_token
 
 TOKENS_PLUGIN = "apigw_ws.builtin_plugins.tokens"
 TOKEN_URL = "/ws/token"

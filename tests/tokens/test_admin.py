@@ -3,7 +3,7 @@
 import pytest
 
 from apigw_ws.contrib.django.models import WebSocketToken
-from apigw_ws.contrib.django.tokens import hash_session_key, hash_token
+from apigw_ws.contrib.django.token_backend import hash_session_key, hash_token
 
 from .conftest import fetch_token, session_key
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from apigw_ws.contrib.django.cleanup import CLEANUPS
 from apigw_ws.contrib.django.models import WebSocketToken
-from apigw_ws.contrib.django.tokens import hash_token
+from apigw_ws.contrib.django.token_backend import hash_token
 
 from .conftest import stored_token
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 import apigw_ws
 from apigw_ws.contrib.django.models import WebSocketSession, WebSocketToken
-from apigw_ws.contrib.django.tokens import hash_token
+from apigw_ws.contrib.django.token_backend import hash_token
 from apigw_ws.testing import GatewayClient
 
 from .conftest import TOKEN_URL, fetch_token, session_key, set_tokens, stored_token, unspent

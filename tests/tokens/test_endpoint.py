@@ -7,7 +7,7 @@ from django.urls import reverse
 
 import apigw_ws
 from apigw_ws.contrib.django.models import WebSocketToken
-from apigw_ws.contrib.django.tokens import (
+from apigw_ws.contrib.django.token_backend import (
     TOKEN_RE,
     DatabaseTokenBackend,
     hash_session_key,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from apigw_ws.contrib.django.conf import validate
+from apigw_ws.contrib.django.checks import validate
 
 
 def _ids(tokens):

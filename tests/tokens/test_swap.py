@@ -6,7 +6,7 @@ import pytest
 import apigw_ws
 from apigw_ws.contrib.django.models import WebSocketSession, WebSocketToken
 from apigw_ws.contrib.django.runtime import get_plugins
-from apigw_ws.contrib.django.tokens import DatabaseTokenBackend
+from apigw_ws.contrib.django.token_backend import DatabaseTokenBackend
 
 from .conftest import TOKEN_URL
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from django.utils.module_loading import import_string
 
 CLEANUPS: tuple[tuple[str, str], ...] = (
-    ("tokens", "apigw_ws.contrib.django.tokens.delete_expired_tokens"),
+    ("tokens", "apigw_ws.contrib.django.token_backend.delete_expired_tokens"),
     ("rate_limits", "apigw_ws.contrib.django.ratelimit_stores.prune_counters"),
     ("fanouts", "apigw_ws.contrib.django.fanout.delete_finished_fanouts"),
     # Not deleted but ended: sessions whose Django login session expired or was deleted.
-    ("login_sessions", "apigw_ws.contrib.django.tokens.end_sessions_without_login"),
+    ("login_sessions", "apigw_ws.contrib.django.token_backend.end_sessions_without_login"),
 )
 
 

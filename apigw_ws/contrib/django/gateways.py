@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
+from apigw_ws.errors import GatewayNotFound
+
 from .conf import ws_settings
 from .models import ApiGateway
 
@@ -23,7 +25,12 @@ def get_gateway(api_id: str) -> ApiGateway | None:
     hit = _cache.get(api_id)
     if hit is not None and hit[0] > now:
         return hit[1]
-    gateway = ApiGateway.objects.filter(api_id=api_id, enabled=True).first()
+    try:
+        gateway: ApiGateway | None = ApiGateway.objects.resolve(
+            api_id, by=("api_id",), enabled=True
+        )
+    except GatewayNotFound:
+        gateway = None
     if len(_cache) > 1000:  # bounded: forged api ids must not grow memory
         _cache.clear()
     _cache[api_id] = (now + ws_settings.GATEWAY_CACHE_SECONDS, gateway)

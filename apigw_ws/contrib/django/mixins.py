@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .client import app_channel_name, client_config
+from .page_config import app_channel_name, client_config
 
 
 class WebSocketMixin:

@@ -29,7 +29,6 @@ from apigw_ws.provisioning import (
     make_client,
     make_plan,
     read_state,
-    resolve_region,
 )
 
 from .conf import ws_settings
@@ -51,8 +50,8 @@ def credentials() -> Credentials:
 
 
 def region_for(gateway: ApiGateway) -> str:
-    """Return the gateway's region, else the settings', the environment's or the profile's."""
-    return resolve_region(gateway.region, ws_settings.REGION, profile=ws_settings.AWS_PROFILE)
+    """Return the gateway's region, as sending resolves it (``ApiGateway.region_name``)."""
+    return gateway.region_name
 
 
 def client_for(gateway: ApiGateway) -> Any:

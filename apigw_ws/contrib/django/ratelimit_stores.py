@@ -25,7 +25,7 @@ from django.db import IntegrityError, connections, router, transaction
 from apigw_ws.errors import ConfigurationError
 
 from .conf import ws_settings
-from .models.ratelimit import MAX_KEY_LENGTH, RateLimitCounter
+from .models.rate_limit_counter import MAX_KEY_LENGTH, RateLimitCounter
 
 __all__ = [
     "STORES",

@@ -6,9 +6,11 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.signals import setting_changed
+
 from apigw_ws.plugins import Plugins, load_plugins
 
-from .conf import ws_settings
+from .conf import SETTING_NAME, ws_settings
 
 _lock = threading.Lock()
 _plugins: Plugins | None = None
@@ -43,3 +45,11 @@ def reset(extra: Iterable[tuple[str, Any]] | None = None) -> None:
         _plugins = None
         if extra is not None:
             _extra = tuple(extra)
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME:
+        reset()
+
+
+setting_changed.connect(_on_setting_changed)

@@ -21,7 +21,7 @@ from . import busy, session_cache
 from .gateways import get_gateway
 from .login_binding import lock_user
 from .models import WebSocketSession
-from .tokens import hash_session_key, session_key_from_cookie, session_user
+from .token_backend import hash_session_key, session_key_from_cookie, session_user
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from apigw_ws.ratelimits import enforce
 
 from .conf import ws_settings
 from .runtime import get_plugins
-from .tokens import ISSUE_WINDOW_SECONDS, recent_issue_wait
+from .token_backend import ISSUE_WINDOW_SECONDS, recent_issue_wait
 
 logger = logging.getLogger(__name__)
 

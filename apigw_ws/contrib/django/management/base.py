@@ -11,7 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apigw_ws.contrib.django.models import ApiGateway
 from apigw_ws.contrib.django.runtime import get_plugins
+from apigw_ws.errors import GatewayNotFound
 from apigw_ws.plugins import Plugins
 
 EMPTY = "-"
@@ -25,6 +27,14 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
     )
+
+
+def resolve_gateway(key: str | None, **options: Any) -> ApiGateway:
+    """Return ``ApiGateway.objects.resolve(key, **options)``; a miss is a ``CommandError``."""
+    try:
+        return ApiGateway.objects.resolve(key, **options)
+    except GatewayNotFound as exc:
+        raise CommandError(str(exc)) from None
 
 
 class TableCommand(BaseCommand):

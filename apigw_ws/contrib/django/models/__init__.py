@@ -1,12 +1,12 @@
 """The app's models, one module per idea; import them from here."""
 
 from .channels import ChannelPermission
+from .connect_token import WebSocketToken
 from .fanout import FanOut, FanOutChunk, FanOutStatus
 from .gateway import ApiGateway
-from .ratelimit import RateLimitCounter
+from .rate_limit_counter import RateLimitCounter
 from .recovery import BacklogMessage, ChannelSequence
 from .session import WebSocketSession, WebSocketSessionQuerySet
-from .tokens import WebSocketToken
 
 __all__ = [
     "ApiGateway",

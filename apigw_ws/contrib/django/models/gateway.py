@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -10,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apigw_ws.errors import GatewayNotFound, InvalidGatewaySpec
+from apigw_ws.provisioning.clients import resolve_region
 from apigw_ws.sending import endpoint_url, management_client
 from apigw_ws.validation import CHANNEL_NAME_RE, MAX_CHANNEL_NAME_LENGTH
 
@@ -18,6 +21,93 @@ from ..conf import ws_settings
 channel_name_validator = RegexValidator(
     f"^{CHANNEL_NAME_RE.pattern}$", _("Use only letters, digits, '_' and '-'.")
 )
+
+#: The wording of each ``GatewayNotFound`` reason; callers pass their own for some.
+#: Fields: ``key`` (cut to 80 characters), ``fields`` (what was looked at), ``enabled``
+#: (``"enabled "`` or ``""``), ``names`` and ``quoted_names`` (the candidates' names).
+LOOKUP_MESSAGES: Mapping[str, str] = {
+    "unknown": "no ApiGateway has the {fields} {key!r}",
+    "disabled": "ApiGateway {key!r} is disabled",
+    "none": "no {enabled}ApiGateway exists",
+    "several": "several gateways exist ({quoted_names}): name one",
+}
+#: Names a message lists at most.
+_LISTED = 20
+
+
+class GatewayQuerySet(models.QuerySet):
+    """``ApiGateway.objects``: the one place a gateway is looked up by what a person typed."""
+
+    def resolve(
+        self,
+        key: str | None = None,
+        *,
+        by: Sequence[str] = ("api_name", "api_id"),
+        enabled: bool = False,
+        pick: str = "only",
+        messages: Mapping[str, str] | None = None,
+    ) -> ApiGateway:
+        """Return the gateway ``key`` names, or without a key the one to use.
+
+        ``key`` is tried against each field of ``by`` in turn (``api_name``, ``api_id``,
+        ``pk``; a blank ``api_id`` never matches). Without a key, ``pick="only"`` wants
+        exactly one candidate and ``pick="first"`` takes the oldest. ``enabled``: only
+        enabled rows are candidates, and a key naming a disabled row is refused. Raises
+        ``GatewayNotFound`` worded by ``messages`` (merged over ``LOOKUP_MESSAGES``).
+        """
+        if key is not None:
+            gateway = self._lookup(key, by)
+            if gateway is None:
+                raise self._not_found("unknown", key, by, enabled, messages, self)
+            if enabled and not gateway.enabled:
+                raise self._not_found("disabled", key, by, enabled, messages, None)
+            return gateway
+        candidates = self.filter(enabled=True) if enabled else self.all()
+        if pick == "first":
+            found = list(candidates.order_by("pk")[:1])
+        else:
+            found = list(candidates.order_by("api_name")[:2])
+        if not found:
+            raise self._not_found("none", key, by, enabled, messages, None)
+        if len(found) > 1:
+            raise self._not_found("several", key, by, enabled, messages, candidates)
+        return found[0]
+
+    def _lookup(self, key: str, by: Sequence[str]) -> ApiGateway | None:
+        for field in by:
+            if field == "api_id" and not key:
+                continue
+            # Only ASCII digits, and few: '²'.isdigit() is true, int() of 5,000 digits raises.
+            if field == "pk" and not (key.isascii() and key.isdigit() and len(key) <= 18):
+                continue
+            gateway = self.filter(**{field: int(key) if field == "pk" else key}).first()
+            if gateway is not None:
+                return gateway
+        return None
+
+    @staticmethod
+    def _not_found(
+        reason: str,
+        key: str | None,
+        by: Sequence[str],
+        enabled: bool,
+        messages: Mapping[str, str] | None,
+        listed: models.QuerySet | None,
+    ) -> GatewayNotFound:
+        template = {**LOOKUP_MESSAGES, **(messages or {})}[reason]
+        names: list[str] = []
+        if listed is not None and "names}" in template:  # a query only where it is shown
+            rows = listed.order_by("api_name").values_list("api_name", flat=True)
+            names = list(rows[: _LISTED + 1])
+        more = ", ..." if len(names) > _LISTED else ""
+        message = template.format(
+            key=None if key is None else key[:80],
+            fields=" or ".join([", ".join(by[:-1]), by[-1]] if len(by) > 1 else by),
+            enabled="enabled " if enabled else "",
+            names=(", ".join(names[:_LISTED]) + more) or "none",
+            quoted_names=(", ".join(map(repr, names[:_LISTED])) + more) or "none",
+        )
+        return GatewayNotFound(message, reason=reason, key=key)
 
 
 class ApiGateway(models.Model):
@@ -90,6 +180,8 @@ class ApiGateway(models.Model):
     created_on = models.DateTimeField(auto_now_add=True)
     updated_on = models.DateTimeField(auto_now=True)
 
+    objects = GatewayQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("API gateway")
         verbose_name_plural = _("API gateways")
@@ -107,7 +199,6 @@ class ApiGateway(models.Model):
         from django.core.exceptions import ValidationError
 
         from apigw_ws.provisioning import desired
-        from apigw_ws.provisioning.errors import InvalidGatewaySpec
 
         checks = [
             (desired.check_api_name, self.api_name),
@@ -136,13 +227,12 @@ class ApiGateway(models.Model):
 
     @property
     def region_name(self) -> str:
-        """Return the row's region, else ``APIGW_WS["REGION"]``, else the environment's."""
-        return (
-            self.region
-            or ws_settings.REGION
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION", "")
-        )
+        """Return the region sending and provisioning use (``resolve_region``).
+
+        The row's region, else ``APIGW_WS["REGION"]``, ``AWS_REGION``,
+        ``AWS_DEFAULT_REGION``, or the region configured for ``APIGW_WS["AWS_PROFILE"]``.
+        """
+        return resolve_region(self.region, ws_settings.REGION, profile=ws_settings.AWS_PROFILE)
 
     @property
     def management_endpoint(self) -> str:
@@ -150,6 +240,17 @@ class ApiGateway(models.Model):
         if ws_settings.ENDPOINT_URL:
             return f"{ws_settings.ENDPOINT_URL.rstrip('/')}/{self.stage_name}"
         return endpoint_url(api_id=self.api_id, stage=self.stage_name, region=self.region_name)
+
+    @property
+    def websocket_url(self) -> str:
+        """Return the URL browsers open: ``api_endpoint``, else the stage's as ``ws(s)://``.
+
+        ``api_endpoint`` is set by provisioning or by hand (a custom domain). Otherwise it
+        is the Management API endpoint's stage with the scheme swapped: the local gateway's
+        (``http://127.0.0.1:8001`` gives ``ws://127.0.0.1:8001/<stage>``) when
+        ``ENDPOINT_URL`` points at one, else the stage's ``execute-api`` URL on AWS.
+        """
+        return self.api_endpoint or re.sub(r"^http", "ws", self.management_endpoint)
 
     def management_client(self) -> Any:
         return management_client(

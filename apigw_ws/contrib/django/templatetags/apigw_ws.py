@@ -19,7 +19,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
-from ..client import client_config
+from ..page_config import client_config
 
 register = template.Library()
 

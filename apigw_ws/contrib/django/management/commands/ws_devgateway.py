@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ...conf import ws_settings
 from ...models import ApiGateway
 from ...runtime import get_plugins
+from ..base import resolve_gateway
 
 CREATE_HINT = (
     "Create one for local development in the admin, or with:\n"
@@ -19,25 +20,21 @@ CREATE_HINT = (
 )
 
 
+#: ``--gateway`` names a row (which must be enabled); else the only enabled one.
+GATEWAY_MESSAGES = {
+    "unknown": "No ApiGateway named {key!r} (there are: {names}).",
+    "disabled": "ApiGateway {key!r} is disabled, so Django refuses its requests: enable it.",
+    "none": "There is no enabled ApiGateway row to emulate. "
+    + CREATE_HINT.replace("{", "{{").replace("}", "}}"),
+    "several": "Several gateways are enabled ({names}): pick one with --gateway.",
+}
+
+
 def pick_gateway(api_name: str | None) -> ApiGateway:
     """Return the ``ApiGateway`` row named ``api_name``, or the only enabled one."""
-    if api_name:
-        gateway = ApiGateway.objects.filter(api_name=api_name).first()
-        if gateway is None:
-            names = ", ".join(ApiGateway.objects.values_list("api_name", flat=True)) or "none"
-            raise CommandError(f"No ApiGateway named {api_name!r} (there are: {names}).")
-        if not gateway.enabled:
-            raise CommandError(
-                f"ApiGateway {api_name!r} is disabled, so Django refuses its requests: enable it."
-            )
-        return gateway
-    enabled = list(ApiGateway.objects.filter(enabled=True).order_by("api_name")[:20])
-    if not enabled:
-        raise CommandError(f"There is no enabled ApiGateway row to emulate. {CREATE_HINT}")
-    if len(enabled) > 1:
-        names = ", ".join(g.api_name for g in enabled)
-        raise CommandError(f"Several gateways are enabled ({names}): pick one with --gateway.")
-    return enabled[0]
+    return resolve_gateway(
+        api_name or None, by=("api_name",), enabled=True, messages=GATEWAY_MESSAGES
+    )
 
 
 def _same_endpoint(configured: str | None, url: str) -> bool:

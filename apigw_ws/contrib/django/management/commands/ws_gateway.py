@@ -24,9 +24,14 @@ from apigw_ws.provisioning import (
 )
 from apigw_ws.provisioning.errors import explain
 
-from ..base import format_table
+from ..base import format_table, resolve_gateway
 
 ACTIONS = ("plan", "apply", "status", "domain", "iam-policy")
+#: Any row may be provisioned, a disabled one too.
+GATEWAY_MESSAGES = {
+    "none": "no ApiGateway row exists: add one in the admin (api_name, target_base_endpoint)",
+    "several": "several gateways exist ({quoted_names}): choose one with --gateway",
+}
 
 
 def change_rows(changes: tuple[Change, ...]) -> list[list[str]]:
@@ -64,24 +69,10 @@ class Command(BaseCommand):
             raise CommandError(provisioning.redact(str(exc))) from None
 
     def get_gateway(self, key: str | None) -> ApiGateway:
-        rows = ApiGateway.objects.all()
-        if key:
-            match = rows.filter(api_name=key) or rows.filter(api_id=key)
-            # Only ASCII digits, and few: '²'.isdigit() is true, int() of 5,000 digits raises.
-            if not match and key.isascii() and key.isdigit() and len(key) <= 18:
-                match = rows.filter(pk=int(key))
-            if not match:
-                raise CommandError(f"no ApiGateway has the api_name, api_id or pk {key[:80]!r}")
-            return match[0]
-        found = list(rows.order_by("api_name")[:2])
-        if not found:
-            raise CommandError(
-                "no ApiGateway row exists: add one in the admin (api_name, target_base_endpoint)"
-            )
-        if len(found) > 1:
-            names = ", ".join(repr(g.api_name) for g in rows.order_by("api_name"))
-            raise CommandError(f"several gateways exist ({names}): choose one with --gateway")
-        return found[0]
+        """Return the row ``--gateway`` names (api_name, api_id or pk), or the only row."""
+        return resolve_gateway(
+            key or None, by=("api_name", "api_id", "pk"), messages=GATEWAY_MESSAGES
+        )
 
     def emit(self, options: dict[str, Any], data: Any, text: str) -> None:
         self.stdout.write(json.dumps(data, indent=2) if options["json"] else text)

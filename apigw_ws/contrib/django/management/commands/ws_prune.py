@@ -17,8 +17,9 @@ from apigw_ws import cli_types
 
 from ...models import WebSocketSession
 from ...sending import CONNECT_GRACE, get_sender, mark_gone, recipients
+from ..base import resolve_gateway
 from ..report_output import progress_bar, write_report
-from .ws_send import find_gateway
+from .ws_send import GATEWAY_MESSAGES
 
 
 class Command(BaseCommand):
@@ -46,7 +47,9 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(seconds=options["older_than"])
         sessions = WebSocketSession.objects.filter(connected=True, connected_at__lte=cutoff)
         if options["gateway"]:
-            sessions = sessions.filter(api_gateway=find_gateway(options["gateway"]))
+            sessions = sessions.filter(
+                api_gateway=resolve_gateway(options["gateway"], messages=GATEWAY_MESSAGES)
+            )
         total = sessions.count()
         with progress_bar(total, not options["json"], "checking") as update:
             report = get_sender(options["concurrency"]).check(recipients(sessions), progress=update)

@@ -15,8 +15,9 @@ from apigw_ws.errors import ApigwWsError
 from apigw_ws.sending import SendReport
 from apigw_ws.validation import MAX_JSON_DEPTH, nesting_exceeds
 
-from ...models import ApiGateway, WebSocketSession
+from ...models import WebSocketSession
 from ...sending import send_to_sessions
+from ..base import resolve_gateway
 from ..report_output import progress_bar, write_report
 
 
@@ -56,15 +57,8 @@ def checked_arguments(options: dict[str, Any]) -> Any:
     return data
 
 
-def find_gateway(value: str) -> ApiGateway:
-    """Return the gateway named ``value`` (API name or API id)."""
-    gateway = (
-        ApiGateway.objects.filter(api_name=value).first()
-        or ApiGateway.objects.filter(api_id=value).exclude(api_id="").first()
-    )
-    if gateway is None:
-        raise CommandError(f"no gateway with API name or id {value!r}")
-    return gateway
+#: ``--gateway``: an API name or id, of any row (a disabled gateway's sessions included).
+GATEWAY_MESSAGES = {"unknown": "no gateway with API name or id {key!r}"}
 
 
 class Command(BaseCommand):
@@ -111,7 +105,9 @@ class Command(BaseCommand):
         elif options["channel"]:
             sessions = sessions.filter(channel_name=options["channel"])
         if options["gateway"]:
-            sessions = sessions.filter(api_gateway=find_gateway(options["gateway"]))
+            sessions = sessions.filter(
+                api_gateway=resolve_gateway(options["gateway"], messages=GATEWAY_MESSAGES)
+            )
         return sessions
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -16,7 +16,6 @@ from django.urls import NoReverseMatch, reverse
 from apigw_ws.errors import ConfigurationError
 from apigw_ws.protocol import MAX_FRAME_BYTES
 from apigw_ws.recovery import RESUME_HANDLER
-from apigw_ws.sending import endpoint_url
 from apigw_ws.validation import MAX_CHANNEL_NAME_LENGTH, channel_name_problem
 
 from .conf import ws_settings
@@ -41,28 +40,17 @@ def app_channel_name(package: str) -> str:
     return name
 
 
-def find_gateway(api_name: str | None = None) -> ApiGateway | None:
-    """Return the enabled gateway named ``api_name``, or the first enabled one."""
-    gateways = ApiGateway.objects.filter(enabled=True).order_by("pk")
-    if api_name is not None:
-        gateways = gateways.filter(api_name=api_name)
-    return gateways.first()
+#: How ``client_config`` words a gateway it cannot find.
+LOOKUP_MESSAGES = {
+    "unknown": "no enabled ApiGateway named {key!r}: create one, or pass the WebSocket url",
+    "disabled": "no enabled ApiGateway named {key!r}: create one, or pass the WebSocket url",
+    "none": "no enabled ApiGateway: create one, or pass the WebSocket url",
+}
 
 
 def websocket_url(gateway: ApiGateway) -> str:
-    """Return the URL browsers open for ``gateway``.
-
-    The row's ``api_endpoint`` if set (a custom domain); else the local gateway's stage
-    when ``ENDPOINT_URL`` points at one (``http://127.0.0.1:8001`` gives
-    ``ws://127.0.0.1:8001/<stage>``); else the stage's ``execute-api`` URL on AWS.
-    """
-    if gateway.api_endpoint:
-        return gateway.api_endpoint
-    if ws_settings.ENDPOINT_URL:
-        base = re.sub(r"^http", "ws", ws_settings.ENDPOINT_URL.rstrip("/"))
-        return f"{base}/{gateway.stage_name}"
-    url = endpoint_url(api_id=gateway.api_id, stage=gateway.stage_name, region=gateway.region_name)
-    return "wss" + url[len("https") :]
+    """Return the URL browsers open for ``gateway`` (``ApiGateway.websocket_url``)."""
+    return gateway.websocket_url
 
 
 def token_url() -> str:
@@ -94,14 +82,11 @@ def client_config(
         if problem:
             raise ConfigurationError(f"invalid channel name {channel!r}: {problem}")
     if url is None:
-        row = gateway if isinstance(gateway, ApiGateway) else find_gateway(gateway)
-        if row is None:
-            raise ConfigurationError(
-                "no enabled ApiGateway"
-                + (f" named {gateway!r}" if isinstance(gateway, str) else "")
-                + ": create one, or pass the WebSocket url"
+        if not isinstance(gateway, ApiGateway):
+            gateway = ApiGateway.objects.resolve(
+                gateway, by=("api_name",), enabled=True, pick="first", messages=LOOKUP_MESSAGES
             )
-        url = websocket_url(row)
+        url = gateway.websocket_url
     config: dict[str, Any] = {
         "url": url,
         "channel": channel,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-#: Longest key stored as it is; longer keys are stored as their SHA-256 (see ratelimit.py).
+#: Longest key stored as it is; longer keys are stored as their SHA-256 (see ratelimit_stores.py).
 MAX_KEY_LENGTH = 191
 
 
