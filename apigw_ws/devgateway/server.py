@@ -164,7 +164,8 @@ class DevGateway:
         self._port = sock.getsockname()[1]
         await self.integration.start()
         app = web.Application(client_max_size=config.max_payload_bytes + 1024)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        # [\s\S], not ".": a path may decode to a newline (%0A), and it too gets an answer.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)
         app.on_shutdown.append(self._on_shutdown)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=config.close_timeout
