@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fanout import run_fanout_task
-
 
 def __getattr__(name: str) -> Any:
     if name == "run_fanout":
+        from .fanout import run_fanout_task
+
         return run_fanout_task()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
