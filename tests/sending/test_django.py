@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from apigw_ws import hookimpl
 from apigw_ws.contrib.django import sending
 from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
+from apigw_ws.contrib.django.sending import delivery
 from apigw_ws.errors import ConfigurationError, ManagementApiForbidden, SendError
 from apigw_ws.sending import MessageNotSerializable, MessageTooLarge
 
@@ -211,7 +212,7 @@ def test_close_deletes_the_connection_and_is_false_once_gone(local, row):
 
 
 def test_recipients_are_read_in_chunks_not_all_at_once(local, row, monkeypatch):
-    monkeypatch.setattr(sending, "READ_CHUNK", 3)
+    monkeypatch.setattr(delivery, "READ_CHUNK", 3)
     make_sessions(row, local.open_sinks(7))
     with CaptureQueriesContext(connection) as queries:
         found = list(sending.recipients(WebSocketSession.objects.all()))

@@ -16,6 +16,7 @@ out; and every enqueue and every task's end sweeps for fan-outs left with no one
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -31,13 +32,14 @@ from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apigw_ws.errors import ConfigurationError
 from apigw_ws.recovery import ID_FIELD, has_own_id, message_id_of
 from apigw_ws.sending import MessageNotSerializable, SendReport, encode_message
 
 from .conf import ws_settings
 from .models import FanOut, FanOutChunk, FanOutStatus, WebSocketSession
 from .models.fanout import FINISHED, UNFINISHED
-from .sending import connected_pks, send_now
+from .sending.delivery import connected_pks, send_now
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +130,46 @@ def create_fanout(sessions: QuerySet, text: str, *, chunk_size: int) -> FanOut:
     return fanout
 
 
+def _task_decorator() -> Any:
+    try:
+        from django.tasks import task
+    except ImportError:
+        try:
+            from django_tasks import task
+        except ImportError:
+            raise ConfigurationError(
+                "background sends need Django's Tasks framework: Django 6.0 or later,"
+                " or on Django 5.2 `pip install 'apigw-ws[tasks]'` (the django-tasks"
+                " backport) and a TASKS setting"
+            ) from None
+    return task
+
+
+def _run_fanout_task(fanout_id: int, chunk_number: int | None = None) -> dict[str, Any]:
+    """Send chunk ``chunk_number`` of fan-out ``fanout_id``, then any other; return the report."""
+    return run_fanout(fanout_id, chunk_number)
+
+
+# Workers import a task by its function's path, which queued tasks and settings hold:
+# ``apigw_ws.contrib.django.tasks.run_fanout``, the name that module resolves to the task.
+# The task is made here because the fan-out enqueues it (and its own task does, again).
+_run_fanout_task.__module__ = "apigw_ws.contrib.django.tasks"
+_run_fanout_task.__name__ = _run_fanout_task.__qualname__ = "run_fanout"
+
+
+@functools.cache
+def run_fanout_task() -> Any:
+    """Return the ``run_fanout`` task, made on first use.
+
+    Made on ``TASK_BACKEND``, so that ``TASKS`` needs no ``"default"`` alias; callers
+    pick the backend of each enqueue with ``.using()``. Made on first use, so that
+    importing this app never requires Django's Tasks framework.
+    """
+    return _task_decorator()(backend=ws_settings.TASK_BACKEND)(_run_fanout_task)
+
+
 def enqueue(fanout: FanOut, numbers: list[int | None]) -> list[Any]:
     """Enqueue one ``run_fanout`` task per chunk number (``None``: any chunk)."""
-    from .tasks import run_fanout_task
-
     task = run_fanout_task().using(backend=fanout.task_backend)
     return [task.enqueue(fanout.pk, number) for number in numbers]
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from apigw_ws.sending import Recipient
 
 from .models import WebSocketSession
-from .sending import endpoint_for, get_sender
+from .sending.delivery import endpoint_for, get_sender
 from .session_cache import forget
 
 __all__ = ["close_connections", "end_sessions", "end_user_sessions"]
