@@ -27,7 +27,7 @@ from apigw_ws.validation import CONNECTION_ID_RE
 from .config import GatewayConfig
 from .integration import Client
 
-logger = logging.getLogger("apigw_ws.devgateway")
+logger = logging.getLogger(__name__)  # under apigw_ws.devgateway, which the CLI configures
 
 #: ``/@connections/{id}`` with an optional stage first; ``@`` may arrive as ``%40``.
 MANAGEMENT_PATH_RE = re.compile(r"(?:/(?P<stage>[^/@%]+))?/(?:@|%40)connections/(?P<id>[^/]*)")

@@ -34,7 +34,7 @@ from .connections import (
 )
 from .integration import Client, Integration
 
-logger = logging.getLogger("apigw_ws.devgateway")
+logger = logging.getLogger(__name__)  # under apigw_ws.devgateway, which the CLI configures
 
 GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003

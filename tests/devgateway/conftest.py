@@ -7,15 +7,6 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.conftest import IN_CI
-
-try:
-    import aiohttp  # noqa: F401
-except ImportError:  # the `test` extra installs it; a bare laptop venv may not have it
-    if IN_CI:
-        raise
-    pytest.skip("aiohttp is not installed (pip install -e '.[test]')", allow_module_level=True)
-
 from apigw_ws import hookimpl
 from apigw_ws.devgateway import run_in_thread
 

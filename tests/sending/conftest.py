@@ -10,16 +10,6 @@ import datetime
 from contextlib import ExitStack
 
 import pytest
-
-from tests.conftest import IN_CI
-
-try:
-    import aiohttp  # noqa: F401
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("aiohttp is not installed (pip install -e '.[test]')", allow_module_level=True)
-
 from django.utils import timezone
 
 from apigw_ws.contrib.django.models import ApiGateway, WebSocketSession
