@@ -36,7 +36,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.db.models.base import ModelState
-from django.test.signals import setting_changed
+from django.core.signals import setting_changed
 
 from . import near_cache
 from .compiled import CompiledQuery
