@@ -34,9 +34,9 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.db.models.base import ModelState
-from django.core.signals import setting_changed
 
 from . import near_cache
 from .compiled import CompiledQuery
