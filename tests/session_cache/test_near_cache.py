@@ -152,6 +152,22 @@ def test_a_broken_subscription_drops_the_copies_and_comes_back(store, other_clie
     assert reads.calls == 3  # subscribed again: kept again
 
 
+def test_a_forked_process_drops_the_copies_it_inherited(store, monkeypatch):
+    store.set(K("f"), "v")
+    store.get(K("f"))
+    assert store._entries
+    inherited = store.invalidations._sock
+    monkeypatch.setattr(near_cache.os, "getpid", lambda: -1)  # as in a child after fork()
+    reads = CountingGets(store.backend, monkeypatch)
+    assert store.get(K("f")) == "v"
+    assert reads.calls == 1  # from Redis: the copy was made before this subscription
+    assert store.invalidations.live  # subscribed again at once, on a socket of its own
+    assert store.invalidations._sock is not inherited
+    assert store.get(K("f")) == "v"
+    assert reads.calls == 1  # and kept again under the new subscription
+    inherited.close()
+
+
 def test_the_copies_are_bounded(store):
     store.max_entries = 3
     for i in range(5):

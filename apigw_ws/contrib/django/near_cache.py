@@ -132,6 +132,9 @@ class Invalidations:
         self._buf = b""
         self._retry_at = 0.0
         self._pid = 0
+        #: Bumped by every new subscription: what was kept before it may have missed pushes
+        #: (a process forked with copies, a subscription that broke and came back).
+        self.generation = 0
 
     @property
     def live(self) -> bool:
@@ -141,7 +144,8 @@ class Invalidations:
         """Subscribe if not subscribed (at most once per ``RETRY_SECONDS``); return ``live``."""
         if self.live:
             return True
-        self._sock = None  # a socket inherited from a parent process is not ours
+        if self._sock is not None:  # inherited from a parent process: not ours to use
+            self._sock, self._buf, self._retry_at = None, b"", 0.0
         now = time.monotonic()
         if now < self._retry_at:
             return False
@@ -171,6 +175,7 @@ class Invalidations:
             if addr["tls"]:
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=addr["host"])
         self._sock, self._buf, self._pid = sock, b"", os.getpid()
+        self.generation += 1
         if addr["password"]:
             auth = (addr["username"], addr["password"]) if addr["username"] else (addr["password"],)
             self._ask(_command("AUTH", *auth))
@@ -284,6 +289,7 @@ class NearCache:
         self._inflight: dict[str, int] = {}
         self._dirty: set[str] = set()
         self._flushes = 0
+        self._generation = 0
         self._lock = threading.Lock()
 
     def _apply(self) -> bool:
@@ -291,6 +297,9 @@ class NearCache:
         if not self.invalidations.ensure():
             self._forget_all()
             return False
+        if self._generation != self.invalidations.generation:
+            self._generation = self.invalidations.generation
+            self._forget_all()  # kept before this subscription: it may have missed pushes
         changed = self.invalidations.poll()
         if changed is None:
             self._forget_all()
