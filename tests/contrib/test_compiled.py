@@ -1,7 +1,7 @@
 """The message path's read: compiled by the ORM once, run again with new values."""
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apigw_ws.contrib.django import session_cache as sc
@@ -73,10 +73,10 @@ def test_a_marker_the_orm_rewrites_falls_back_to_the_orm_and_stays_right(ws_gate
     )
     assert query.rows("abc", using="default") == [["abc="]]
     assert query.rows("ab", using="default") == [["abc="], ["abd="]]
-    assert query._compiled[connections["default"]] is None  # compiled: no; right: yes
+    assert query._compiled["default"] is None  # compiled: no; right: yes
 
 
-def test_the_sql_is_compiled_once_per_connection(ws_gateway, alice, monkeypatch):
+def test_the_sql_is_compiled_once_per_database(ws_gateway, alice, monkeypatch):
     make_session(ws_gateway, "once=", alice)
     WebSocketSession.objects.for_message("once=", ws_gateway)
     built = []
@@ -86,3 +86,30 @@ def test_the_sql_is_compiled_once_per_connection(ws_gateway, alice, monkeypatch)
     for _ in range(3):
         assert WebSocketSession.objects.for_message("once=", ws_gateway) is not None
     assert built == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_share_one_compiled_read_and_each_reads_its_own_session(ws_gateway, alice):
+    import threading
+
+    for n in range(4):
+        make_session(ws_gateway, f"t{n}=", alice)
+    query = sc.layout().by_connection
+    found = {}
+
+    def read(n):
+        from django.db import connection as thread_connection
+
+        try:
+            found[n] = WebSocketSession.objects.for_message(f"t{n}=", ws_gateway).connection_id
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == {n: f"t{n}=" for n in range(4)}
+    # One entry per database, however many threads (and connections) came and went.
+    assert list(query._compiled) == ["default"]

@@ -3,7 +3,7 @@
 Building and compiling a queryset costs the message path far more than running its SQL
 (on PostgreSQL about twenty times a cursor call; on a SQLite file about fifteen). A
 :class:`CompiledQuery` lets the ORM write the SQL and pick the database converters once
-per database connection, with *marker* values standing where the real values go, and then
+per database, with *marker* values standing where the real values go, and then
 runs that same SQL with the real values: the SQL is Django's, the converters are
 Django's (``SQLCompiler.get_converters`` and ``apply_converters``), and nothing is
 hand-written per database.
@@ -22,7 +22,6 @@ built and run through the ORM every time: slower, never wrong.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,38 +47,38 @@ class _Compiled:
 
 
 class CompiledQuery:
-    """``build(*values)`` (a ``values_list`` queryset) compiled once per connection."""
+    """``build(*values)`` (a ``values_list`` queryset) compiled once per database."""
 
     def __init__(self, build: Callable[..., Any], markers: Sequence[Any]) -> None:
         self._build = build
         self._markers = tuple(markers)
-        # One compiled form per DatabaseWrapper (each thread has its own); None where the
-        # markers did not survive compilation and the ORM runs every time.
-        self._compiled: weakref.WeakKeyDictionary[Any, _Compiled | None] = (
-            weakref.WeakKeyDictionary()
-        )
+        # One compiled form per database alias, shared by every thread's connection to it
+        # (the SQL and the converters depend only on the backend; a compiler holds no
+        # per-query state once compiled). None where the markers did not survive
+        # compilation and the ORM runs every time. Keyed by alias, not by connection
+        # object: threads come and go (runserver starts one per request), aliases don't.
+        self._compiled: dict[str, _Compiled | None] = {}
         self._lock = threading.Lock()
 
     def rows(self, *values: Any, using: str) -> list[Any]:
         """Return the rows (lists) of the query with ``values`` in place of the markers."""
-        connection = connections[using]
         try:
-            compiled = self._compiled[connection]
+            compiled = self._compiled[using]
         except KeyError:
-            compiled = self._compile(connection, using)
+            compiled = self._compile(using)
         if compiled is None:
             return [list(row) for row in self._build(*values).using(using)]
         params = compiled.params.copy()
         for slot, value in zip(compiled.slots, values, strict=True):
             params[slot] = value
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
             return list(compiled.compiler.apply_converters(rows, compiled.converters))
         return [list(row) for row in rows]
 
-    def _compile(self, connection: Any, using: str) -> _Compiled | None:
+    def _compile(self, using: str) -> _Compiled | None:
         with self._lock:
             try:
                 compiled: _Compiled | None = _Compiled(
@@ -87,5 +86,5 @@ class CompiledQuery:
                 )
             except LookupError:
                 compiled = None
-            self._compiled[connection] = compiled
+            self._compiled[using] = compiled
         return compiled

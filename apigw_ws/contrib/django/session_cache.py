@@ -127,7 +127,7 @@ class _Layout:
         )
         self.prefix = f"apigw_ws:s:{hashlib.sha256(shape.encode()).hexdigest()[:8]}:"
         # The message path's one read: the session's fields and its user's (a LEFT JOIN),
-        # as the ORM writes it, compiled once per connection.
+        # as the ORM writes it, compiled once per database.
         columns = (*self.session_fields, *(f"user__{name}" for name in self.user_fields))
         self.by_connection = CompiledQuery(
             lambda cid, gateway_pk: WebSocketSession.objects.filter(
