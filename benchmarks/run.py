@@ -348,13 +348,13 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
             "",
             f"  {SETUP_LABELS[setup]}",
             f"    {'contender':<52}{'reads':>6}{'writes':>7}{'msg/s':>9}{'us/msg':>9}"
-            "   rounds (msg/s)",
+            f"{'first us':>10}   rounds (msg/s)",
         ]
         for label, r in _rows(setup, res):
             rounds = " ".join(f"{rate:,.0f}" for rate in r["rates"])
             lines.append(
                 f"    {label:<52}{r['reads']:>6}{r['writes']:>7}"
-                f"{r['rate']:>9,.0f}{r['us_per_message']:>9.1f}   {rounds}"
+                f"{r['rate']:>9,.0f}{r['us_per_message']:>9.1f}{r['first_us']:>10,.0f}   {rounds}"
             )
     return lines
 
@@ -426,6 +426,15 @@ def figures(results: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
                 )
             else:
                 add(text)
+        cold_theirs = res["incumbent"]["incumbent"]["first_us"]
+        for cache in CACHE_LABELS:
+            if cache in res:
+                cold_ours = res[cache]["plain"]["first_us"]
+                add(
+                    f"cold: the first message of a fresh process, {CACHE_LABELS[cache]}:"
+                    f" {cold_ours / 1000:.1f} ms vs the incumbent's {cold_theirs / 1000:.1f} ms"
+                    f" ({cold_theirs / cold_ours:.2f}x faster)"
+                )
         bares = [res[c]["bare"]["rate"] for c in CACHE_LABELS if c in res]
         check = (sum(bares) / len(bares)) / res["incumbent"]["incumbent_bare"]["rate"]
         add(
