@@ -364,8 +364,3 @@ class NearCache:
     def set_many(self, data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         self._drop(data)
         return self.backend.set_many(data, *args, **kwargs)
-
-    def clear_local(self) -> None:
-        """Forget every local copy (the entries stay in Redis)."""
-        with self._lock:
-            self._forget_all()
